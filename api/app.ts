@@ -1,0 +1,57 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Deps } from "./deps.ts";
+import { feedRoutes } from "./feed/routes.ts";
+import { followRoutes } from "./follows/routes.ts";
+import { healthRoutes } from "./health/routes.ts";
+import { likeRoutes } from "./likes/routes.ts";
+import { problemPlugin } from "./plugins/problem.ts";
+import { postRoutes } from "./posts/routes.ts";
+import { userRoutes } from "./users/routes.ts";
+
+export type { Deps } from "./deps.ts";
+
+/**
+ * The whole HTTP API as a fetch handler, without listen(): main.ts serves it, tests call
+ * app.handle(new Request(…)). Everything it touches comes in through deps.
+ */
+export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknown>) => void } = {}) {
+  return new Elysia({ normalize: false })
+    .use(
+      problemPlugin({
+        log: opts.log,
+        onRequestDone: (r) => {
+          deps.metrics.httpDuration.observe(
+            { method: r.method, route: r.route, status: String(r.status) },
+            r.seconds,
+          );
+          opts.log?.({ level: "info", msg: "request", ...r });
+        },
+      }),
+    )
+    .use(
+      openapi({
+        path: "/docs",
+        specPath: "/openapi.json",
+        documentation: {
+          info: {
+            title: "Feed service",
+            version: "0.1.0",
+            description: "A social feed: follows, immutable posts, likes, a personal feed.",
+          },
+          components: {
+            securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+          },
+        },
+        exclude: { paths: ["/docs", "/openapi.json"] },
+      }),
+    )
+    .use(healthRoutes(deps))
+    .use(feedRoutes(deps))
+    .use(postRoutes(deps))
+    .use(likeRoutes(deps))
+    .use(followRoutes(deps))
+    .use(userRoutes(deps));
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,163 @@
+import { AppError } from "../../core/errors.ts";
+import type { EventType, PayloadOf } from "../../core/events.ts";
+import { fingerprint } from "../../core/fingerprint.ts";
+import { shardOf, streamPartitionFor } from "../../core/ids.ts";
+import { keys } from "../../core/redis-keys.ts";
+import { publishEvents } from "../../core/streams.ts";
+import type { Tx } from "../../db/client.ts";
+import { findStoredResponse, storeResponse, tryLockKey } from "../../db/idempotency.ts";
+import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
+import type { Deps } from "../deps.ts";
+
+// The write path of every command: one transaction that reserves the idempotency key, writes
+// the rows and the outbox rows; XADD right after commit; then the answer. If the process dies
+// between commit and XADD the projector's outbox sweeper publishes the events later.
+
+export interface DraftEvent<T extends EventType = EventType> {
+  type: T;
+  actorId: string;
+  payload: PayloadOf<T>;
+}
+
+export interface CommandResult<B> {
+  status: number;
+  body: B;
+  events: DraftEvent[];
+}
+
+export interface CommandOutcome<B> {
+  status: number;
+  body: B;
+  replayed: boolean;
+}
+
+export interface IdempotencyInput {
+  userId: string;
+  route: string; // the route template, e.g. "POST /posts"
+  key: string | undefined;
+  required: boolean;
+  body: unknown;
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Validates the Idempotency-Key header (a quoted or bare visible-ASCII string, 1–255 long). */
+export function parseIdempotencyKey(raw: string | undefined, required: boolean): string | undefined {
+  if (raw === undefined || raw === "") {
+    if (required)
+      throw new AppError(
+        "idempotency_key_missing",
+        "this route requires an Idempotency-Key header (a unique string per request, e.g. a UUID)",
+      );
+    return undefined;
+  }
+  // The IETF draft sends the key as a structured-field string: "…"; bare keys are accepted too.
+  const key = raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1) : raw;
+  if (!KEY_PATTERN.test(key))
+    throw new AppError("idempotency_key_invalid", "Idempotency-Key must be 1–255 visible ASCII characters");
+  return key;
+}
+
+export function eventEnvelope(draft: DraftEvent, occurredAt: Date) {
+  return {
+    type: draft.type,
+    version: 1 as const,
+    occurred_at: occurredAt.toISOString(),
+    actor_id: draft.actorId,
+    payload: draft.payload,
+  };
+}
+
+export async function runCommand<B>(
+  deps: Deps,
+  idem: IdempotencyInput,
+  work: (tx: Tx) => Promise<CommandResult<B>>,
+): Promise<CommandOutcome<B>> {
+  const key = parseIdempotencyKey(idem.key, idem.required);
+  const fp = key ? fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body) : "";
+
+  const committed = await deps.sql.begin(async (tx) => {
+    if (key) {
+      if (!(await tryLockKey(tx, idem.userId, idem.route, key))) {
+        throw new AppError(
+          "idempotency_in_flight",
+          "a request with this Idempotency-Key is still being processed; retry shortly",
+          {
+            headers: { "retry-after": "1" },
+          },
+        );
+      }
+      const stored = await findStoredResponse(tx, idem.userId, idem.route, key);
+      if (stored) {
+        if (stored.fingerprint !== fp) {
+          throw new AppError(
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request body",
+          );
+        }
+        return { replay: stored, outbox: [] as OutboxRow[] };
+      }
+    }
+    const result = await work(tx);
+    const now = new Date();
+    const outbox: OutboxRow[] = [];
+    for (const e of result.events) {
+      const stream = keys.stream(streamPartitionFor(e.actorId, deps.config.STREAM_PARTITIONS));
+      outbox.push(
+        await insertOutbox(tx, {
+          shard: shardOf(e.actorId),
+          stream,
+          type: e.type,
+          event: eventEnvelope(e, now),
+        }),
+      );
+    }
+    if (key) {
+      await storeResponse(tx, {
+        userId: idem.userId,
+        route: idem.route,
+        key,
+        fingerprint: fp,
+        status: result.status,
+        response: result.body,
+        ttlHours: deps.config.IDEMPOTENCY_TTL_HOURS,
+      });
+    }
+    return { result, outbox };
+  });
+
+  if ("replay" in committed && committed.replay) {
+    return { status: committed.replay.status, body: committed.replay.response as B, replayed: true };
+  }
+  const { result, outbox } = committed as { result: CommandResult<B>; outbox: OutboxRow[] };
+  await publishCommitted(deps, outbox);
+  return { status: result.status, body: result.body, replayed: false };
+}
+
+/**
+ * XADD after commit. A failure here is not the client's problem and not lost: the rows are
+ * committed and the sweeper will publish them, so it is logged, never answered as an error.
+ */
+async function publishCommitted(deps: Deps, rows: OutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  try {
+    await deps.hooks?.afterCommit?.();
+    await publishEvents(
+      deps.redis,
+      rows.map((r) => ({ stream: r.stream, event: r.event as { id: string; type: string } })),
+    );
+    for (const r of rows) deps.metrics.eventsPublished.inc({ type: String(r.event.type) });
+    await markPublished(
+      deps.sql,
+      rows.map((r) => r.id),
+    );
+  } catch (e) {
+    console.error(
+      JSON.stringify({
+        level: "warn",
+        msg: "publish after commit failed; the outbox sweeper will retry",
+        error: String(e),
+      }),
+    );
+  }
+}

@@ -1,0 +1,18 @@
+import type { Config } from "../core/config.ts";
+import type { Redis } from "../core/redis.ts";
+import type { Sql } from "../db/client.ts";
+import type { ApiMetrics } from "./metrics.ts";
+
+/** Test hooks: fault injection points that production never sets. */
+export interface ApiHooks {
+  /** Runs after a command's transaction commits and before its events are XADDed. */
+  afterCommit?: () => void | Promise<void>;
+}
+
+export interface Deps {
+  sql: Sql;
+  redis: Redis;
+  config: Config;
+  metrics: ApiMetrics;
+  hooks?: ApiHooks;
+}

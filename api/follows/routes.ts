@@ -1,0 +1,49 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../deps.ts";
+import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
+import { followUser, unfollowUser } from "./follow-user.ts";
+
+const FollowSchema = t.Object({ user_id: Id, following: t.Boolean() });
+
+export const followRoutes = (deps: Deps) =>
+  new Elysia()
+    .use(requireAuth(deps))
+    .post(
+      "/follows",
+      async ({ viewer, body, headers, set }) => {
+        const out = await followUser(
+          deps,
+          viewer,
+          checkId(body.user_id, "user_id", "body"),
+          headers["idempotency-key"],
+        );
+        set.status = out.status;
+        if (out.replayed) set.headers["idempotent-replayed"] = "true";
+        return out.body;
+      },
+      {
+        body: t.Object({ user_id: Id }, { additionalProperties: false }),
+        headers: IdempotencyHeaders,
+        response: { 200: FollowSchema, 201: FollowSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        detail: {
+          summary: "Follow a user (201 new, 200 already following)",
+          tags: ["follows"],
+          security: bearerSecurity,
+        },
+      },
+    )
+    .delete(
+      "/follows/:user_id",
+      async ({ viewer, params, headers, set }) => {
+        await unfollowUser(deps, viewer, checkId(params.user_id, "user_id"), headers["idempotency-key"]);
+        set.status = 204;
+        return null;
+      },
+      {
+        params: t.Object({ user_id: Id }),
+        headers: IdempotencyHeaders,
+        response: { 204: t.Null(), ...problems(400, 401, 404, 409, 422) },
+        detail: { summary: "Unfollow a user", tags: ["follows"], security: bearerSecurity },
+      },
+    );

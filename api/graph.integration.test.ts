@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { signAccessToken } from "../core/tokens.ts";
+import { openTestDb, type TestDb, waitFor } from "../db/testing.ts";
+import { testApp } from "./testing.ts";
+
+// Likes, follows, profiles and authentication over HTTP: happy, error and security cases.
+
+let db: TestDb;
+let api: ReturnType<typeof testApp>;
+beforeAll(async () => {
+  db = await openTestDb();
+});
+afterAll(async () => {
+  await db.close();
+});
+beforeEach(async () => {
+  await db.reset();
+  api = testApp(db);
+});
+
+const outboxTypes = async () =>
+  (await db.sql`SELECT type FROM outbox ORDER BY id`).map((r) => r.type as string);
+const newPost = async (token: string) =>
+  (
+    await api.call("POST", "/posts", {
+      token,
+      json: { text: "p" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    })
+  ).body as { id: string };
+
+describe("likes", () => {
+  test("like 201, again 200 with no event, unlike 204, again 204 with no event", async () => {
+    const [a, b] = await Promise.all([db.makeUser(), db.makeUser()]);
+    const p = await newPost(a.token);
+    expect(await api.call("POST", "/likes", { token: b.token, json: { post_id: p.id } })).toMatchObject({
+      status: 201,
+      body: { post_id: p.id, liked: true },
+    });
+    expect((await api.call("POST", "/likes", { token: b.token, json: { post_id: p.id } })).status).toBe(200);
+    expect((await api.call("DELETE", `/likes/${p.id}`, { token: b.token })).status).toBe(204);
+    expect((await api.call("DELETE", `/likes/${p.id}`, { token: b.token })).status).toBe(204);
+    expect(await outboxTypes()).toEqual(["PostCreated", "PostLiked", "PostUnliked"]);
+    const [ev] = await db.sql`SELECT event FROM outbox WHERE type = 'PostLiked'`;
+    expect(ev?.event.payload).toEqual({ post_id: p.id, user_id: b.id, author_id: a.id });
+  });
+
+  test("liking accepts an Idempotency-Key and replays", async () => {
+    const [a, b] = await Promise.all([db.makeUser(), db.makeUser()]);
+    const p = await newPost(a.token);
+    const h = { "idempotency-key": "like-1" };
+    expect(
+      (await api.call("POST", "/likes", { token: b.token, json: { post_id: p.id }, headers: h })).status,
+    ).toBe(201);
+    const again = await api.call("POST", "/likes", { token: b.token, json: { post_id: p.id }, headers: h });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  test("a post that does not exist is 404 and changes nothing; malformed ids are 400", async () => {
+    const u = await db.makeUser();
+    const r = await api.call("POST", "/likes", { token: u.token, json: { post_id: "7312950014423042" } });
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe("post_not_found");
+    expect((await api.call("DELETE", "/likes/7312950014423042", { token: u.token })).status).toBe(404);
+    for (const body of [
+      { post_id: 5 },
+      { post_id: "x" },
+      {},
+      { post_id: "1", extra: true },
+      { post_id: "9223372036854775808" },
+    ]) {
+      const bad = await api.call("POST", "/likes", { token: u.token, json: body });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe("validation_failed");
+    }
+    expect((await api.call("DELETE", "/likes/nope", { token: u.token })).status).toBe(400);
+    expect(await db.sql`SELECT 1 FROM likes`).toHaveLength(0);
+    expect(await outboxTypes()).toEqual([]);
+  });
+});
+
+describe("follows", () => {
+  test("follow 201, again 200, unfollow 204; events only for real changes", async () => {
+    const [a, b] = await Promise.all([db.makeUser(), db.makeUser()]);
+    expect(await api.call("POST", "/follows", { token: b.token, json: { user_id: a.id } })).toMatchObject({
+      status: 201,
+      body: { user_id: a.id, following: true },
+    });
+    expect((await api.call("POST", "/follows", { token: b.token, json: { user_id: a.id } })).status).toBe(
+      200,
+    );
+    expect((await api.call("DELETE", `/follows/${a.id}`, { token: b.token })).status).toBe(204);
+    expect((await api.call("DELETE", `/follows/${a.id}`, { token: b.token })).status).toBe(204);
+    expect(await outboxTypes()).toEqual(["UserFollowed", "UserUnfollowed"]);
+  });
+
+  test("self-follow is 422, a stranger is 404, bad ids are 400; nothing changes", async () => {
+    const u = await db.makeUser();
+    const self = await api.call("POST", "/follows", { token: u.token, json: { user_id: u.id } });
+    expect(self.status).toBe(422);
+    expect(self.body.code).toBe("self_follow");
+    const ghost = await api.call("POST", "/follows", {
+      token: u.token,
+      json: { user_id: "7312950014423042" },
+    });
+    expect(ghost.status).toBe(404);
+    expect(ghost.body.code).toBe("user_not_found");
+    expect((await api.call("DELETE", "/follows/7312950014423042", { token: u.token })).status).toBe(404);
+    expect((await api.call("POST", "/follows", { token: u.token, json: { user_id: 12 } })).status).toBe(400);
+    expect((await api.call("DELETE", "/follows/-1", { token: u.token })).status).toBe(400);
+    expect(await db.sql`SELECT 1 FROM follows`).toHaveLength(0);
+    expect(await outboxTypes()).toEqual([]);
+  });
+});
+
+describe("profiles and posts of a user", () => {
+  test("/me and /users/:id answer the profile shape; 404 for strangers", async () => {
+    const [a, b] = await Promise.all([db.makeUser(), db.makeUser()]);
+    const me = await api.call("GET", "/me", { token: a.token });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({
+      id: a.id,
+      handle: a.handle,
+      display_name: a.display_name,
+      avatar_url: null,
+      followers_count: 0,
+      following_count: 0,
+      posts_count: 0,
+      followed_by_me: false,
+    });
+    await api.call("POST", "/follows", { token: b.token, json: { user_id: a.id } });
+    expect((await api.call("GET", `/users/${a.id}`, { token: b.token })).body.followed_by_me).toBe(true);
+    expect((await api.call("GET", "/users/7312950014423042", { token: a.token })).status).toBe(404);
+  });
+
+  test("/users/:id/posts pages newest first with an opaque cursor, each post once", async () => {
+    const a = await db.makeUser();
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await newPost(a.token)).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: { status: number; body: { items: { id: string }[]; next_cursor: string | null } } =
+        await api.call("GET", `/users/${a.id}/posts?limit=5${cursor ? `&cursor=${cursor}` : ""}`, {
+          token: a.token,
+        });
+      expect(r.status).toBe(200);
+      seen.push(...r.body.items.map((i: { id: string }) => i.id));
+      cursor = r.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  test("pagination input is validated: limit 1–100, cursors of this list only", async () => {
+    const a = await db.makeUser();
+    for (const q of ["limit=0", "limit=101", "limit=abc", "limit=1.5", "cursor=garbage!", "unknown=1"]) {
+      const r = await api.call("GET", `/users/${a.id}/posts?${q}`, { token: a.token });
+      expect(r.status).toBe(400);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+    }
+    const feedCursor = Buffer.from("feed.1.1").toString("base64url");
+    const r = await api.call("GET", `/users/${a.id}/posts?cursor=${feedCursor}`, { token: a.token });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe("invalid_cursor");
+    const f = await api.call("GET", "/feed?limit=500", { token: a.token });
+    expect(f.status).toBe(400);
+    expect(f.body.errors[0]).toMatchObject({ location: "query", path: "limit" });
+  });
+});
+
+describe("authentication", () => {
+  const routes: [string, string][] = [
+    ["GET", "/feed"],
+    ["GET", "/me"],
+    ["POST", "/posts"],
+    ["POST", "/likes"],
+    ["DELETE", "/likes/1"],
+    ["POST", "/follows"],
+    ["DELETE", "/follows/1"],
+    ["GET", "/posts/1"],
+    ["GET", "/posts/popular"],
+    ["GET", "/users/1"],
+    ["GET", "/users/1/posts"],
+  ];
+  test("every user route is 401 problem+json without a token, with a garbage one, or a forged one", async () => {
+    const u = await db.makeUser();
+    const forged = await signAccessToken(
+      { ...db.config, JWT_SECRET: "another-secret-another-secret-0123456789" },
+      u.id,
+    );
+    for (const [method, path] of routes) {
+      for (const auth of [undefined, "Bearer nonsense", "Basic dXNlcjpwYXNz", `Bearer ${forged.token}`]) {
+        const r = await api.call(method, path, { headers: auth ? { authorization: auth } : {} });
+        expect(r.status).toBe(401);
+        expect(r.body.code).toBe("unauthorized");
+        expect(r.headers.get("www-authenticate")).toContain("Bearer");
+      }
+    }
+  });
+
+  test("a valid token of a user that no longer exists is 401", async () => {
+    const u = await db.makeUser();
+    await db.sql`DELETE FROM users WHERE id = ${u.id}`;
+    const r = await api.call("GET", "/me", { token: u.token });
+    expect(r.status).toBe(401);
+    expect(r.body.detail).toContain("no longer exists");
+  });
+});
+
+describe("ops routes", () => {
+  test("/health, /ready, /metrics, /openapi.json and /docs", async () => {
+    expect(await api.call("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await api.call("GET", "/ready")).toMatchObject({
+      status: 200,
+      body: { status: "ready", postgres: true, redis: true },
+    });
+    const u = await db.makeUser();
+    await api.call("GET", "/me", { token: u.token });
+    // The duration is recorded after the response has gone out.
+    const series = 'http_request_duration_seconds_count{method="GET",route="/me",status="200"}';
+    await waitFor(
+      async () => String((await api.call("GET", "/metrics")).body).includes(series),
+      2000,
+      "the /me request to be recorded",
+    );
+    const metrics = await api.call("GET", "/metrics");
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toContain(series);
+    const spec = await api.call("GET", "/openapi.json");
+    expect(spec.status).toBe(200);
+    const paths = Object.keys(spec.body.paths);
+    for (const p of [
+      "/feed",
+      "/posts",
+      "/posts/{id}",
+      "/posts/popular",
+      "/likes",
+      "/likes/{post_id}",
+      "/follows",
+      "/follows/{user_id}",
+      "/me",
+      "/users/{id}",
+      "/users/{id}/posts",
+      "/health",
+      "/ready",
+      "/metrics",
+    ]) {
+      expect(paths).toContain(p);
+    }
+    const docs = await api.call("GET", "/docs");
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toContain("text/html");
+  });
+
+  test("unknown routes are a 404 problem, and every response carries a request id", async () => {
+    const r = await api.call("GET", "/nope");
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe("not_found");
+    expect(r.body.request_id).toBeTruthy();
+    const h = await api.call("GET", "/health", { headers: { "x-request-id": "req-12345678" } });
+    expect(h.headers.get("x-request-id")).toBe("req-12345678");
+  });
+
+  test("/ready is a 503 problem when PostgreSQL is unreachable", async () => {
+    const { createSql } = await import("../db/client.ts");
+    const dead = createSql({ url: "postgres://feed:feed@127.0.0.1:1/none", max: 1 });
+    const broken = testApp({ ...db, sql: dead });
+    const r = await broken.call("GET", "/ready");
+    expect(r.status).toBe(503);
+    expect(r.body.code).toBe("not_ready");
+    expect(r.body.detail).toContain("PostgreSQL");
+    await dead.end({ timeout: 1 });
+  });
+});

@@ -1,0 +1,88 @@
+import {
+  type CachedPost,
+  type CachedUser,
+  cacheLikeCounts,
+  cachePosts,
+  cacheUsers,
+} from "../../core/cache.ts";
+import { timestampOf } from "../../core/ids.ts";
+import { keys } from "../../core/redis-keys.ts";
+import { hydrationRows } from "../../db/feed.ts";
+import type { Deps } from "../deps.ts";
+import { presentPost, type WirePost } from "./present.ts";
+
+// Hydration: ids → full posts, in a fixed number of round-trips whatever the page size (atproto's
+// skeleton → hydration → presentation). Redis first (one MGET of bodies and counts, one of
+// authors), then one PostgreSQL statement for everything Redis missed plus liked_by_me.
+
+export async function hydratePosts(
+  deps: Deps,
+  viewerId: string | null,
+  ids: readonly string[],
+): Promise<WirePost[]> {
+  if (ids.length === 0) return [];
+  const ttl = deps.config.CACHE_TTL_SECONDS;
+  const raw = await deps.redis.mget(...ids.map(keys.post), ...ids.map(keys.postStats));
+  const posts = new Map<string, CachedPost>();
+  const counts = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const p = raw[i];
+    if (p) posts.set(id, JSON.parse(p) as CachedPost);
+    const c = raw[ids.length + i];
+    if (c !== null && c !== undefined) counts.set(id, Number(c));
+  });
+
+  const knownAuthors = [...new Set([...posts.values()].map((p) => p.author_id))];
+  const users = new Map<string, CachedUser>();
+  if (knownAuthors.length) {
+    const rawUsers = await deps.redis.mget(...knownAuthors.map(keys.user));
+    knownAuthors.forEach((id, i) => {
+      const u = rawUsers[i];
+      if (u) users.set(id, JSON.parse(u) as CachedUser);
+    });
+  }
+
+  const postMiss = ids.filter((id) => !posts.has(id));
+  const statMiss = ids.filter((id) => !counts.has(id));
+  const userMiss = knownAuthors.filter((id) => !users.has(id));
+  let liked = new Set<string>();
+  if (postMiss.length || statMiss.length || userMiss.length || viewerId) {
+    const rows = await hydrationRows(deps.sql, {
+      viewerId,
+      postIds: postMiss,
+      statIds: statMiss,
+      userIds: userMiss,
+      likedIds: viewerId ? ids : [],
+    });
+    for (const p of rows.posts) posts.set(p.id, p);
+    for (const u of rows.users) users.set(u.id, u);
+    const foundStats = new Map(rows.stats.map((s) => [s.post_id, s.like_count]));
+    // A post nobody liked has no post_stats row: its count is a cacheable zero.
+    const statRows = statMiss
+      .filter((id) => posts.has(id))
+      .map((id) => ({ post_id: id, like_count: foundStats.get(id) ?? 0 }));
+    for (const s of statRows) counts.set(s.post_id, s.like_count);
+    liked = new Set(rows.liked);
+    // Cache fills are best effort: a failed write costs the next reader a query, nothing more.
+    await Promise.all([
+      cachePosts(deps.redis, rows.posts, ttl),
+      cacheUsers(deps.redis, rows.users, ttl),
+      cacheLikeCounts(deps.redis, statRows, ttl),
+    ]).catch(() => {});
+  }
+
+  const out: WirePost[] = [];
+  for (const id of ids) {
+    const p = posts.get(id);
+    const author = p && users.get(p.author_id);
+    if (!p || !author) continue; // a post that no longer exists drops out of the page
+    out.push(
+      presentPost(deps, p, author, {
+        at: timestampOf(id),
+        likeCount: counts.get(id) ?? 0,
+        likedByMe: liked.has(id),
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../deps.ts";
+import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
+import { likePost, unlikePost } from "./like-post.ts";
+
+const LikeSchema = t.Object({ post_id: Id, liked: t.Boolean() });
+
+export const likeRoutes = (deps: Deps) =>
+  new Elysia()
+    .use(requireAuth(deps))
+    .post(
+      "/likes",
+      async ({ viewer, body, headers, set }) => {
+        const out = await likePost(
+          deps,
+          viewer,
+          checkId(body.post_id, "post_id", "body"),
+          headers["idempotency-key"],
+        );
+        set.status = out.status;
+        if (out.replayed) set.headers["idempotent-replayed"] = "true";
+        return out.body;
+      },
+      {
+        body: t.Object({ post_id: Id }, { additionalProperties: false }),
+        headers: IdempotencyHeaders,
+        response: { 200: LikeSchema, 201: LikeSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        detail: {
+          summary: "Like a post (201 new, 200 already liked)",
+          tags: ["likes"],
+          security: bearerSecurity,
+        },
+      },
+    )
+    .delete(
+      "/likes/:post_id",
+      async ({ viewer, params, headers, set }) => {
+        await unlikePost(deps, viewer, checkId(params.post_id, "post_id"), headers["idempotency-key"]);
+        set.status = 204;
+        return null;
+      },
+      {
+        params: t.Object({ post_id: Id }),
+        headers: IdempotencyHeaders,
+        response: { 204: t.Null(), ...problems(400, 401, 404, 409, 422) },
+        detail: { summary: "Unlike a post", tags: ["likes"], security: bearerSecurity },
+      },
+    );

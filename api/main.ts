@@ -1,0 +1,37 @@
+import { loadConfig } from "../core/config.ts";
+import { createRedis } from "../core/redis.ts";
+import { createSql } from "../db/client.ts";
+import { createApp } from "./app.ts";
+import { createApiMetrics } from "./metrics.ts";
+
+// The api process: reads the configuration once, builds the dependencies, serves createApp.
+
+const config = loadConfig();
+const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+const redis = createRedis(config.REDIS_URL, "feed-api");
+const metrics = createApiMetrics({ defaultMetrics: true });
+const log = (line: Record<string, unknown>) => {
+  if (line.level === "info" && config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "info") return;
+  console.log(JSON.stringify({ time: new Date().toISOString(), service: "api", ...line }));
+};
+const app = createApp({ sql, redis, config, metrics }, { log });
+
+const server = Bun.serve({
+  port: config.PORT,
+  hostname: "0.0.0.0",
+  fetch: app.fetch,
+  maxRequestBodySize: 6 * 1024 * 1024,
+});
+log({ level: "info", msg: `api listening on http://127.0.0.1:${server.port}` });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log({ level: "info", msg: `${signal}: draining` });
+  await server.stop(false);
+  await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,38 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+// Metric names and labels are fixed by DESIGN §7. Labels stay low-cardinality: the route is
+// the template ("/posts/:id"), never the raw path.
+
+export interface ApiMetrics {
+  registry: Registry;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  feedCache: Counter<"result">;
+  eventsPublished: Counter<"type">;
+}
+
+export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration by method, route template and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    feedCache: new Counter({
+      name: "feed_cache_requests_total",
+      help: "Feed head cache lookups by result",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: "events_published_total",
+      help: "Events XADDed to the streams by type",
+      labelNames: ["type"],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,139 @@
+import { Elysia } from "elysia";
+import { AppError, type FieldError, problemOf } from "../../core/errors.ts";
+
+// Turns every error into RFC 9457 application/problem+json, gives each request an id, and
+// records the request's duration. Unknown errors become a 500 that names the request id and
+// never leaks a stack.
+
+type Location = FieldError["location"];
+
+interface ValidationLike {
+  type?: string;
+  value?: unknown;
+  all?: { path?: string; message?: string; summary?: string }[];
+}
+
+function fieldErrors(err: ValidationLike, request: Request): FieldError[] {
+  if (err.type === "property") {
+    // Elysia checks coerced query numbers one property at a time and reports the value without
+    // its name; the name is found again by the value in the query string.
+    const params = new URL(request.url).searchParams;
+    const name = [...params.keys()].find((k) => params.get(k) === String(err.value)) ?? "";
+    const message = err.all?.[0]?.message ?? "is invalid";
+    return [{ location: "query", path: name, message }];
+  }
+  const location = (
+    ["body", "query", "params", "headers", "cookie"].includes(err.type ?? "") ? err.type : "body"
+  ) as Location;
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const e of err.all ?? []) {
+    const path = (e.path ?? "").replace(/^\//, "").replaceAll("/", ".");
+    const message = e.summary ?? e.message ?? "is invalid";
+    const k = `${path}\u0000${message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ location, path, message });
+  }
+  return out;
+}
+
+function toAppError(code: string | number, error: unknown, request: Request): AppError | null {
+  if (error instanceof AppError) return error;
+  switch (code) {
+    case "VALIDATION": {
+      const v = error as ValidationLike;
+      const ct = request.headers.get("content-type") ?? "";
+      if (v.type === "body" && request.method !== "GET" && !/^application\/(.+\+)?json\b/i.test(ct)) {
+        return new AppError(
+          "unsupported_media_type",
+          `request body must be JSON (Content-Type: application/json), got "${ct || "none"}"`,
+        );
+      }
+      const errors = fieldErrors(v, request);
+      const first = errors[0];
+      const where = first
+        ? `${first.location}${first.path ? ` field "${first.path}"` : ""}: ${first.message}`
+        : (v.type ?? "request");
+      return new AppError("validation_failed", `invalid ${where}`, { errors });
+    }
+    case "PARSE": {
+      // Errors thrown by our own parse hook arrive wrapped in Elysia's ParseError.
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof AppError) return cause;
+      return new AppError("malformed_json", "request body is not valid JSON");
+    }
+    case "NOT_FOUND":
+      return new AppError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
+    case "INVALID_COOKIE_SIGNATURE":
+      return new AppError("unauthorized", "cookie signature is invalid");
+    default:
+      return null;
+  }
+}
+
+export interface ProblemOptions {
+  onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export const problemPlugin = (opts: ProblemOptions = {}) =>
+  new Elysia({ name: "problem" })
+    .derive({ as: "global" }, ({ request }) => {
+      const incoming = request.headers.get("x-request-id");
+      const requestId = incoming && /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+      return { requestId, startedAt: performance.now() };
+    })
+    .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
+      set.headers["x-request-id"] = requestId;
+    })
+    // Bodies are JSON (multipart arrives with media uploads); anything else is refused before
+    // a parser can make sense of it.
+    .onParse({ as: "global" }, ({ request, contentType }) => {
+      if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+      if (!/^application\/(.+\+)?json\b/i.test(contentType ?? "")) {
+        throw new AppError(
+          "unsupported_media_type",
+          `request body must be JSON (Content-Type: application/json), got "${contentType || "none"}"`,
+        );
+      }
+    })
+    .onError({ as: "global" }, ({ code, error, request, set, ...ctx }) => {
+      const requestId = (ctx as { requestId?: string }).requestId ?? crypto.randomUUID();
+      const path = new URL(request.url).pathname;
+      let app = toAppError(code, error, request);
+      if (!app) {
+        opts.log?.({
+          level: "error",
+          msg: "unhandled error",
+          request_id: requestId,
+          path,
+          error: String((error as Error)?.stack ?? error),
+        });
+        app = new AppError(
+          "internal",
+          `an unexpected error occurred; quote request id ${requestId} when reporting it`,
+        );
+      }
+      const problem = problemOf(app, path, requestId);
+      set.status = app.status;
+      return new Response(JSON.stringify(problem), {
+        status: app.status,
+        headers: {
+          "content-type": "application/problem+json",
+          "x-request-id": requestId,
+          ...(app.extra.headers ?? {}),
+        },
+      });
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set, ...ctx }) => {
+      const startedAt = (ctx as { startedAt?: number }).startedAt;
+      if (startedAt === undefined || !opts.onRequestDone) return;
+      const status = typeof set.status === "number" ? set.status : 200;
+      opts.onRequestDone({
+        method: request.method,
+        route: route || "unmatched",
+        status,
+        seconds: (performance.now() - startedAt) / 1000,
+      });
+    });

@@ -1,0 +1,71 @@
+import { Elysia, t } from "elysia";
+import { POST_TEXT_MAX } from "../../core/commands.ts";
+import { AppError } from "../../core/errors.ts";
+import type { Deps } from "../deps.ts";
+import { hydratePosts } from "../hydrate/hydrate-posts.ts";
+import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { checkId, IdempotencyHeaders, IdParams, PostSchema, problems } from "../schemas.ts";
+import { createPost } from "./create-post.ts";
+import { readPopular } from "./read-popular.ts";
+
+export const postRoutes = (deps: Deps) =>
+  new Elysia()
+    .use(requireAuth(deps))
+    .post(
+      "/posts",
+      async ({ viewer, body, headers, set }) => {
+        const out = await createPost(deps, viewer, body, headers["idempotency-key"]);
+        set.status = out.status;
+        if (out.replayed) set.headers["idempotent-replayed"] = "true";
+        return out.body;
+      },
+      {
+        body: t.Object(
+          {
+            text: t.String({
+              maxLength: POST_TEXT_MAX * 4,
+              description: `1–${POST_TEXT_MAX} characters after trimming`,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        headers: IdempotencyHeaders,
+        response: { 200: PostSchema, 201: PostSchema, ...problems(400, 401, 409, 415, 422) },
+        detail: {
+          summary: "Publish a post (requires Idempotency-Key)",
+          tags: ["posts"],
+          security: bearerSecurity,
+        },
+      },
+    )
+    .get(
+      "/posts/popular",
+      async ({ viewer, query }) => ({
+        items: await readPopular(deps, viewer.id, query.limit ?? 20),
+        next_cursor: null,
+      }),
+      {
+        query: t.Object(
+          { limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: t.Object({ items: t.Array(PostSchema), next_cursor: t.Null() }),
+          ...problems(400, 401),
+        },
+        detail: { summary: "Most liked recent posts (cached)", tags: ["posts"], security: bearerSecurity },
+      },
+    )
+    .get(
+      "/posts/:id",
+      async ({ viewer, params }) => {
+        const [post] = await hydratePosts(deps, viewer.id, [checkId(params.id, "id")]);
+        if (!post) throw new AppError("post_not_found", `post ${params.id} does not exist`);
+        return post;
+      },
+      {
+        params: IdParams,
+        response: { 200: PostSchema, ...problems(400, 401, 404) },
+        detail: { summary: "One post", tags: ["posts"], security: bearerSecurity },
+      },
+    );

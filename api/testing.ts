@@ -1,0 +1,39 @@
+import type { TestDb } from "../db/testing.ts";
+import { createApp } from "./app.ts";
+import type { ApiHooks, Deps } from "./deps.ts";
+import { createApiMetrics } from "./metrics.ts";
+
+// Drives createApp in-process with app.handle(new Request(…)), against the test database.
+
+export interface TestResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export function testApp(db: TestDb, hooks: ApiHooks = {}) {
+  const deps: Deps = { sql: db.sql, redis: db.redis, config: db.config, metrics: createApiMetrics(), hooks };
+  const app = createApp(deps, { log: (l) => l.level === "error" && console.error(l) });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies
+  async function call<T = any>(
+    method: string,
+    path: string,
+    opts: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<TestResponse<T>> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.body;
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+  return { app, deps, call };
+}

@@ -1,0 +1,117 @@
+import type { Config } from "./config.ts";
+import type { Redis } from "./redis.ts";
+import { HEAD_SENTINEL, keys } from "./redis-keys.ts";
+
+// Caches shared by the api (readers) and the projector (which keeps them fresh on events).
+// Every key gets a TTL; losing any of them costs a PostgreSQL query, never data.
+
+export interface CachedPost {
+  id: string;
+  author_id: string;
+  text: string;
+  image_key: string | null;
+}
+
+export interface CachedUser {
+  id: string;
+  handle: string;
+  display_name: string;
+  avatar_key: string | null;
+}
+
+/** How many posts the popular set keeps. */
+export const POPULAR_SIZE = 200;
+
+export function headTtlSeconds(config: Config): number {
+  return config.FEED_ACTIVE_DAYS * 86_400;
+}
+
+/**
+ * Pushes a post onto the cached heads that exist, in one round-trip. A missing head means the
+ * reader has not read lately (heads expire after FEED_ACTIVE_DAYS): it is left cold and rebuilt
+ * from user_feed on the next read.
+ */
+const PUSH_IF_EXISTS = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[3]) + 2))
+    n = n + 1
+  end
+end
+return n`;
+
+export async function pushToHeads(
+  redis: Redis,
+  userIds: readonly string[],
+  post: { id: string; at: number },
+  maxItems: number,
+): Promise<number> {
+  if (userIds.length === 0) return 0;
+  // One script call per chunk; in a Redis Cluster these keys would be split by slot first.
+  let pushed = 0;
+  for (let i = 0; i < userIds.length; i += 1000) {
+    const chunk = userIds.slice(i, i + 1000).map(keys.feedHead);
+    pushed += Number(await redis.eval(PUSH_IF_EXISTS, chunk.length, ...chunk, post.at, post.id, maxItems));
+  }
+  return pushed;
+}
+
+/** Same for the per-author caches of pull authors. */
+export async function pushToAuthorCache(
+  redis: Redis,
+  authorId: string,
+  post: { id: string; at: number },
+  maxItems: number,
+) {
+  return Number(await redis.eval(PUSH_IF_EXISTS, 1, keys.authorPosts(authorId), post.at, post.id, maxItems));
+}
+
+/**
+ * Writes a sorted set of post ids (a feed head or an author cache) from scratch. The sentinel
+ * member (score +inf) keeps an empty list's key alive, so later pushes reach it.
+ */
+export async function writeIdSet(
+  redis: Redis,
+  key: string,
+  items: readonly { id: string; at: number }[],
+  ttl: number,
+) {
+  const args: (string | number)[] = ["+inf", HEAD_SENTINEL];
+  for (const it of items) args.push(it.at, it.id);
+  await redis
+    .multi()
+    .del(key)
+    .zadd(key, ...args)
+    .expire(key, ttl)
+    .exec();
+}
+
+export const encodePost = (p: CachedPost) => JSON.stringify(p);
+export const encodeUser = (u: CachedUser) => JSON.stringify(u);
+
+export async function cacheUsers(redis: Redis, users: readonly CachedUser[], ttl: number): Promise<void> {
+  if (users.length === 0) return;
+  const pipe = redis.pipeline();
+  for (const u of users) pipe.set(keys.user(u.id), encodeUser(u), "EX", ttl);
+  await pipe.exec();
+}
+
+export async function cachePosts(redis: Redis, posts: readonly CachedPost[], ttl: number): Promise<void> {
+  if (posts.length === 0) return;
+  const pipe = redis.pipeline();
+  for (const p of posts) pipe.set(keys.post(p.id), encodePost(p), "EX", ttl);
+  await pipe.exec();
+}
+
+export async function cacheLikeCounts(
+  redis: Redis,
+  counts: readonly { post_id: string; like_count: number }[],
+  ttl: number,
+) {
+  if (counts.length === 0) return;
+  const pipe = redis.pipeline();
+  for (const c of counts) pipe.set(keys.postStats(c.post_id), String(c.like_count), "EX", ttl);
+  await pipe.exec();
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+// Commands are what the write side is asked to do. The HTTP layer validates the wire shape
+// (Elysia schemas); these schemas are the domain rules that every caller, not just HTTP, meets.
+
+const id = z.bigint().positive();
+
+export const POST_TEXT_MAX = 500;
+
+export const CreatePostCommand = z.object({
+  author_id: id,
+  text: z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(
+      z
+        .string()
+        .min(1, "text must not be empty after trimming")
+        .refine((s) => [...s].length <= POST_TEXT_MAX, `text must be at most ${POST_TEXT_MAX} characters`),
+    ),
+});
+export const LikePostCommand = z.object({ user_id: id, post_id: id });
+export const UnlikePostCommand = LikePostCommand;
+export const FollowUserCommand = z
+  .object({ follower_id: id, followee_id: id })
+  .refine((c) => c.follower_id !== c.followee_id, { message: "self_follow", path: ["followee_id"] });
+export const UnfollowUserCommand = z.object({ follower_id: id, followee_id: id });
+
+export type CreatePostCommand = z.infer<typeof CreatePostCommand>;
+export type LikePostCommand = z.infer<typeof LikePostCommand>;
+export type UnlikePostCommand = z.infer<typeof UnlikePostCommand>;
+export type FollowUserCommand = z.infer<typeof FollowUserCommand>;
+export type UnfollowUserCommand = z.infer<typeof UnfollowUserCommand>;

@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseConfig } from "./config.ts";
+
+describe("config", () => {
+  test("defaults suit local development", () => {
+    const c = parseConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.PROJECTOR_METRICS_PORT).toBe(9101);
+    expect(c.FANOUT_PULL_THRESHOLD).toBe(10_000);
+    expect(c.FEED_MAX_ITEMS).toBe(1000);
+    expect(c.MAX_DELIVERIES).toBe(5);
+    expect(c.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(c.JWT_ISSUER).toBe(c.PUBLIC_URL);
+  });
+
+  test("coerces numbers from strings", () => {
+    expect(parseConfig({ PORT: "8080", STREAM_PARTITIONS: "4" })).toMatchObject({
+      PORT: 8080,
+      STREAM_PARTITIONS: 4,
+    });
+  });
+
+  test("fails fast naming every bad variable", () => {
+    try {
+      parseConfig({ PORT: "http", DATABASE_URL: "not a url", STREAM_PARTITIONS: "0" });
+      throw new Error("accepted");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const msg = (e as Error).message;
+      expect(msg).toContain("PORT");
+      expect(msg).toContain("DATABASE_URL");
+      expect(msg).toContain("STREAM_PARTITIONS");
+    }
+  });
+
+  test("a short JWT secret is refused, a missing one is refused in production", () => {
+    expect(() => parseConfig({ JWT_SECRET: "short" })).toThrow(/JWT_SECRET/);
+    expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/JWT_SECRET: required in production/);
+    expect(parseConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).JWT_SECRET).toBe(
+      "x".repeat(32),
+    );
+  });
+
+  test("blank optional settings count as unset", () => {
+    expect(parseConfig({ OIDC_ISSUER: "  " }).OIDC_ISSUER).toBeUndefined();
+  });
+});

@@ -1,0 +1,101 @@
+import { z } from "zod";
+
+// The one place that reads the environment (DESIGN §8). Everything else receives a Config.
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed"),
+  TEST_DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed_test"),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  REDIS_URL: z.url().default("redis://127.0.0.1:56379/0"),
+  TEST_REDIS_URL: z.url().default("redis://127.0.0.1:56379/1"),
+  PORT: int(3000, 1, 65535),
+  PROJECTOR_METRICS_PORT: int(9101, 1, 65535),
+  PUBLIC_URL: z.url().default("http://127.0.0.1:3000"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+  JWT_AUDIENCE: z.string().min(1).default("feed-api"),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
+  // Media and SSO settings are read now so that one module knows every variable; they are used
+  // by later issues.
+  S3_ENDPOINT: optional,
+  S3_KEY: optional,
+  S3_SECRET: optional,
+  S3_BUCKET: z.string().default("feed-media"),
+  S3_REGION: z.string().default("us-east-1"),
+  GITHUB_CLIENT_ID: optional,
+  GITHUB_CLIENT_SECRET: optional,
+  GOOGLE_CLIENT_ID: optional,
+  GOOGLE_CLIENT_SECRET: optional,
+  OIDC_ISSUER: optional,
+  OIDC_CLIENT_ID: optional,
+  OIDC_CLIENT_SECRET: optional,
+  STREAM_PARTITIONS: int(8, 1, 1024),
+  MAX_DELIVERIES: int(5, 1, 100),
+  CLAIM_TIMEOUT_MS: int(30_000, 10, 3_600_000),
+  RETRY_BASE_MS: int(200, 1, 60_000),
+  RETRY_MAX_MS: int(10_000, 1, 600_000),
+  SWEEP_INTERVAL_MS: int(1_000, 10, 600_000),
+  OUTBOX_GRACE_MS: int(5_000, 0, 600_000),
+  FANOUT_PULL_THRESHOLD: int(10_000, 1),
+  FANOUT_BATCH_SIZE: int(5_000, 1, 100_000),
+  FOLLOW_BACKFILL_POSTS: int(50, 0, 1000),
+  FEED_MAX_ITEMS: int(1_000, 10, 100_000),
+  FEED_CACHE_ITEMS: int(300, 10, 10_000),
+  FEED_ACTIVE_DAYS: int(7, 1, 365),
+  AUTHOR_CACHE_POSTS: int(100, 1, 1000),
+  CACHE_TTL_SECONDS: int(3_600, 1, 7 * 86_400),
+  POPULAR_WINDOW_HOURS: int(24, 1, 24 * 30),
+  IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 120_000),
+});
+
+export type Config = z.infer<typeof schema> & { JWT_SECRET: string; JWT_ISSUER: string };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses an environment-like record; throws a ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const c = result.data;
+  let secret = c.JWT_SECRET;
+  if (!secret) {
+    // A missing secret in production would let every replica invent its own and reject the
+    // others' tokens, so only development and tests get a fixed fallback.
+    if (c.NODE_ENV === "production")
+      throw new ConfigError("invalid configuration:\n  JWT_SECRET: required in production");
+    secret = "dev-only-secret-change-me-0123456789abcdef";
+  }
+  return { ...c, JWT_SECRET: secret, JWT_ISSUER: c.PUBLIC_URL };
+}
+
+/** Reads process.env once; the entry points call this and pass the result down. */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig({ ...process.env, ...overrides });
+}
+
+/** Config for tests: the test database and Redis database replace the development ones. */
+export function loadTestConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const base = parseConfig({ ...process.env, NODE_ENV: "test" });
+  return parseConfig({
+    ...process.env,
+    NODE_ENV: "test",
+    DATABASE_URL: base.TEST_DATABASE_URL,
+    REDIS_URL: base.TEST_REDIS_URL,
+    ...overrides,
+  });
+}

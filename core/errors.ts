@@ -1,0 +1,71 @@
+// The one error catalogue: every error the API answers has a code here, with its status and
+// title. Routes throw AppError; the problem plugin (api/plugins/problem.ts) turns it into RFC
+// 9457 application/problem+json.
+
+export const ERRORS = {
+  validation_failed: { status: 400, title: "Request validation failed" },
+  malformed_json: { status: 400, title: "Malformed JSON body" },
+  invalid_cursor: { status: 400, title: "Invalid cursor" },
+  idempotency_key_missing: { status: 400, title: "Idempotency-Key header required" },
+  idempotency_key_invalid: { status: 400, title: "Invalid Idempotency-Key header" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not found" },
+  post_not_found: { status: 404, title: "Post not found" },
+  user_not_found: { status: 404, title: "User not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
+  self_follow: { status: 422, title: "You cannot follow yourself" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal: { status: 500, title: "Internal server error" },
+  not_ready: { status: 503, title: "Service not ready" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  location: "body" | "query" | "params" | "headers" | "cookie";
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  override name = "AppError";
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.status = ERRORS[code].status;
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  request_id?: string;
+  errors?: FieldError[];
+}
+
+export function problemOf(err: AppError, instance?: string, requestId?: string): Problem {
+  const p: Problem = {
+    type: `/problems/${err.code}`,
+    title: ERRORS[err.code].title,
+    status: err.status,
+    detail: err.detail,
+    code: err.code,
+  };
+  if (instance) p.instance = instance;
+  if (requestId) p.request_id = requestId;
+  if (err.extra.errors?.length) p.errors = err.extra.errors;
+  return p;
+}

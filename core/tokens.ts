@@ -1,0 +1,77 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Config } from "./config.ts";
+
+// Access tokens: HS256 JWTs with pinned algorithm, issuer, audience and a lifetime of at most
+// 15 minutes. SSO (a later issue) issues them through signAccessToken; until then tests and
+// the load-test signer mint them here, with the very same code the API verifies with.
+
+const ALG = "HS256";
+const TYP = "at+jwt";
+const MAX_LIFETIME_S = 900;
+
+export interface AccessClaims {
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+const keyCache = new WeakMap<Config, Uint8Array>();
+function keyOf(config: Config): Uint8Array {
+  let k = keyCache.get(config);
+  if (!k) {
+    k = new TextEncoder().encode(config.JWT_SECRET);
+    keyCache.set(config, k);
+  }
+  return k;
+}
+
+export async function signAccessToken(
+  config: Config,
+  userId: string,
+  ttlSeconds = config.ACCESS_TOKEN_TTL_SECONDS,
+) {
+  const ttl = Math.min(ttlSeconds, MAX_LIFETIME_S);
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: ALG, typ: TYP })
+    .setSubject(userId)
+    .setIssuer(config.JWT_ISSUER)
+    .setAudience(config.JWT_AUDIENCE)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(`${ttl}s`)
+    .sign(keyOf(config));
+  return { token, expiresIn: ttl };
+}
+
+export class TokenError extends Error {
+  override name = "TokenError";
+}
+
+/** Verifies an access token; throws TokenError with a reason a client can act on. */
+export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, keyOf(config), {
+      algorithms: [ALG],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      typ: TYP,
+      requiredClaims: ["sub", "jti", "iat", "exp"],
+      maxTokenAge: `${MAX_LIFETIME_S}s`,
+    });
+    void protectedHeader;
+    const { sub, jti, iat, exp } = payload as AccessClaims;
+    if (exp - iat > MAX_LIFETIME_S) throw new TokenError("token lifetime exceeds 15 minutes");
+    if (!/^[1-9][0-9]{0,18}$/.test(sub)) throw new TokenError("token subject is not a user id");
+    return { sub, jti, iat, exp };
+  } catch (e) {
+    if (e instanceof TokenError) throw e;
+    if (e instanceof errors.JWTExpired) throw new TokenError("token expired");
+    if (e instanceof errors.JWTClaimValidationFailed)
+      throw new TokenError(`token claim "${e.claim}" is invalid`);
+    if (e instanceof errors.JOSEAlgNotAllowed) throw new TokenError("token algorithm not allowed");
+    if (e instanceof errors.JWSSignatureVerificationFailed)
+      throw new TokenError("token signature is invalid");
+    throw new TokenError("token is malformed");
+  }
+}

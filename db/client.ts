@@ -1,0 +1,36 @@
+import postgres from "postgres";
+
+// The one postgres.js client of a process. Ids (int8) come back as decimal strings, which is
+// also their wire form, so they never pass through a lossy JS number.
+
+export type Sql = postgres.Sql<Record<string, never>>;
+export type Tx = postgres.TransactionSql<Record<string, never>>;
+export type AnySql = Sql | Tx;
+
+export interface DbOptions {
+  url: string;
+  max?: number;
+  /** Called once per statement sent; tests count PostgreSQL round-trips with it. */
+  onQuery?: (query: string) => void;
+}
+
+export function createSql({ url, max = 10, onQuery }: DbOptions): Sql {
+  return postgres(url, {
+    max,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    prepare: true,
+    onnotice: () => {},
+    ...(onQuery ? { debug: (_conn: number, query: string) => onQuery(query) } : {}),
+  }) as Sql;
+}
+
+/** True when PostgreSQL answers within the timeout (readiness probes). */
+export async function pingSql(sql: Sql, timeoutMs = 1000): Promise<boolean> {
+  const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs));
+  const ping = sql`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([ping, timeout]);
+}

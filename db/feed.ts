@@ -1,0 +1,118 @@
+import { shardOf } from "../core/ids.ts";
+import type { AnySql } from "./client.ts";
+
+// The read model (user_feed) and the queries of the feed read path. Post ids are time-ordered
+// and a post's created_at is derived from its id, so ids alone carry the order; callers get
+// ids and compute timestamps with core/ids.timestampOf.
+
+export interface KeysetPosition {
+  at: number;
+  id: string;
+}
+
+export interface FeedSourcesRequest {
+  userId: string;
+  /** Newest items to rebuild the cached head with; 0 when the head is cached. */
+  headLimit: number;
+  /** A keyset page strictly after `after`; pageLimit 0 when the page comes from the head. */
+  after: KeysetPosition | null;
+  pageLimit: number;
+  /** Find the pull authors the user follows (the per-reader cache missed). */
+  findPullAuthors: boolean;
+  pullThreshold: number;
+  /** Pull authors whose recent posts are needed (their author cache missed). */
+  pullAuthorsNeedingPosts: readonly string[];
+  authorPostsLimit: number;
+}
+
+export interface FeedSources {
+  head: string[];
+  page: string[];
+  pull_authors: string[] | null;
+  pull_posts: { author_id: string; ids: string[] }[];
+}
+
+/**
+ * Everything the feed read path may need from PostgreSQL, in one round-trip: the head rebuild,
+ * a keyset page, the pull authors followed, and those authors' newest posts. Parts that are not
+ * needed cost nothing (LIMIT 0, a false guard).
+ */
+export async function feedSources(sql: AnySql, r: FeedSourcesRequest): Promise<FeedSources> {
+  const hasAfter = r.after !== null;
+  const afterAt = r.after?.at ?? 0;
+  const afterId = r.after?.id ?? "0";
+  const [row] = await sql<FeedSources[]>`
+    WITH pulls AS (
+      SELECT f.followee_id AS author_id FROM follows f
+      WHERE ${r.findPullAuthors} AND f.follower_id = ${r.userId}
+        AND EXISTS (SELECT 1 FROM user_stats s WHERE s.user_id = f.followee_id AND s.followers_count > ${r.pullThreshold})
+    ), wanted AS (
+      SELECT author_id FROM pulls
+      UNION SELECT unnest(${r.pullAuthorsNeedingPosts as string[]}::bigint[])
+    )
+    SELECT
+      ARRAY(SELECT post_id::text FROM user_feed WHERE user_id = ${r.userId}
+            ORDER BY created_at DESC, post_id DESC LIMIT ${r.headLimit}) AS head,
+      ARRAY(SELECT post_id::text FROM user_feed WHERE user_id = ${r.userId}
+              AND (created_at, post_id) < (CASE WHEN ${hasAfter} THEN to_timestamp(${afterAt} / 1000.0)
+                                                ELSE 'infinity'::timestamptz END, ${afterId}::bigint)
+            ORDER BY created_at DESC, post_id DESC LIMIT ${r.pageLimit}) AS page,
+      CASE WHEN ${r.findPullAuthors} THEN ARRAY(SELECT author_id::text FROM pulls) END AS pull_authors,
+      coalesce((SELECT json_agg(json_build_object('author_id', w.author_id::text, 'ids', ARRAY(
+                 SELECT p.id::text FROM posts p WHERE p.shard = id_shard(w.author_id) AND p.author_id = w.author_id
+                 ORDER BY p.created_at DESC, p.id DESC LIMIT ${r.authorPostsLimit})))
+                FROM wanted w), '[]'::json) AS pull_posts`;
+  return row!;
+}
+
+export interface HydrationRequest {
+  viewerId: string | null;
+  postIds: readonly string[]; // posts whose bodies missed the cache
+  statIds: readonly string[]; // posts whose like counts missed the cache
+  userIds: readonly string[]; // authors (known from cached bodies) that missed the cache
+  likedIds: readonly string[]; // posts to check liked_by_me on
+}
+
+export interface HydrationRows {
+  posts: { id: string; author_id: string; text: string; image_key: string | null }[];
+  stats: { post_id: string; like_count: number }[];
+  users: { id: string; handle: string; display_name: string; avatar_key: string | null }[];
+  liked: string[];
+}
+
+/**
+ * Batched hydration in one round-trip: post bodies, like counts, the authors of those posts (and
+ * of cached posts whose author missed), and which of the posts the viewer liked.
+ */
+export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<HydrationRows> {
+  const shards = (ids: readonly string[]) => [...new Set(ids.map((id) => shardOf(id)))];
+  const [row] = await sql<HydrationRows[]>`
+    WITH p AS (
+      SELECT id, author_id, text, image_key FROM posts
+      WHERE shard = ANY(${shards(r.postIds)}::int[]) AND id = ANY(${r.postIds as string[]}::bigint[])
+    )
+    SELECT
+      coalesce((SELECT json_agg(json_build_object('id', id::text, 'author_id', author_id::text, 'text', text,
+                'image_key', image_key)) FROM p), '[]'::json) AS posts,
+      coalesce((SELECT json_agg(json_build_object('post_id', post_id::text, 'like_count', like_count))
+                FROM post_stats WHERE shard = ANY(${shards(r.statIds)}::int[])
+                  AND post_id = ANY(${r.statIds as string[]}::bigint[])), '[]'::json) AS stats,
+      coalesce((SELECT json_agg(json_build_object('id', id::text, 'handle', handle, 'display_name', display_name,
+                'avatar_key', avatar_key)) FROM users
+                WHERE id = ANY(${r.userIds as string[]}::bigint[]) OR id IN (SELECT author_id FROM p)), '[]'::json) AS users,
+      ARRAY(SELECT post_id::text FROM likes WHERE user_id = ${r.viewerId}::bigint
+              AND post_id = ANY(${r.likedIds as string[]}::bigint[])) AS liked`;
+  return row!;
+}
+
+/** Popular posts: the most liked of those created within the window. */
+export async function popularPosts(
+  sql: AnySql,
+  windowHours: number,
+  limit: number,
+): Promise<{ post_id: string; like_count: number }[]> {
+  return sql<{ post_id: string; like_count: number }[]>`
+    SELECT post_id::text, like_count::int FROM post_stats
+    WHERE post_created_at > now() - make_interval(hours => ${windowHours}) AND like_count > 0
+    ORDER BY like_count DESC, post_id DESC LIMIT ${limit}`;
+}

@@ -1,0 +1,35 @@
+import type { AnySql } from "./client.ts";
+
+// Follows and likes: the write model of the social graph. Inserts and deletes report whether
+// they changed anything, so a command emits an event only for a real change and counters
+// built from events stay exact.
+
+export async function insertFollow(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO follows (follower_id, followee_id) VALUES (${followerId}, ${followeeId})
+    ON CONFLICT DO NOTHING RETURNING 1`;
+  return rows.length === 1;
+}
+
+export async function deleteFollow(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
+  const rows = await sql`
+    DELETE FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId} RETURNING 1`;
+  return rows.length === 1;
+}
+
+export async function followExists(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
+  const rows =
+    await sql`SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId}`;
+  return rows.length === 1;
+}
+
+export async function insertLike(sql: AnySql, userId: string, postId: string): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO likes (user_id, post_id) VALUES (${userId}, ${postId}) ON CONFLICT DO NOTHING RETURNING 1`;
+  return rows.length === 1;
+}
+
+export async function deleteLike(sql: AnySql, userId: string, postId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM likes WHERE user_id = ${userId} AND post_id = ${postId} RETURNING 1`;
+  return rows.length === 1;
+}

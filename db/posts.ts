@@ -1,0 +1,50 @@
+import { shardOf } from "../core/ids.ts";
+import type { AnySql } from "./client.ts";
+
+export interface PostRow {
+  id: string;
+  author_id: string;
+  text: string;
+  image_key: string | null;
+}
+
+/** Inserts a post on its author's shard; created_at is taken from the new id. */
+export async function insertPost(
+  sql: AnySql,
+  authorId: string,
+  text: string,
+): Promise<PostRow & { created_at: Date }> {
+  const shard = shardOf(authorId);
+  const [row] = await sql<(PostRow & { created_at: Date })[]>`
+    INSERT INTO posts (shard, id, author_id, text, created_at)
+    SELECT ${shard}, i, ${authorId}, ${text}, id_time(i) FROM next_id(${shard}) AS i
+    RETURNING id, author_id, text, image_key, created_at`;
+  return row!;
+}
+
+/** The author of a post, or undefined when the post does not exist. */
+export async function findPostAuthor(sql: AnySql, postId: string): Promise<string | undefined> {
+  const [row] = await sql<{ author_id: string }[]>`
+    SELECT author_id FROM posts WHERE shard = ${shardOf(postId)} AND id = ${postId}`;
+  return row?.author_id;
+}
+
+/** One page of an author's posts, newest first, strictly after the keyset position. */
+export async function authorPostIds(
+  sql: AnySql,
+  authorId: string,
+  after: { at: number; id: string } | null,
+  limit: number,
+): Promise<string[]> {
+  const shard = shardOf(authorId);
+  const rows = after
+    ? await sql<{ id: string }[]>`
+        SELECT id FROM posts
+        WHERE shard = ${shard} AND author_id = ${authorId}
+          AND (created_at, id) < (to_timestamp(${after.at} / 1000.0), ${after.id}::bigint)
+        ORDER BY created_at DESC, id DESC LIMIT ${limit}`
+    : await sql<{ id: string }[]>`
+        SELECT id FROM posts WHERE shard = ${shard} AND author_id = ${authorId}
+        ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,163 @@
+import { shardOf } from "../core/ids.ts";
+import type { AnySql } from "./client.ts";
+
+// Writes of the projector. Each is safe to repeat: inserts ignore duplicates, deletes check the
+// write model, and counters are only moved by events that processed_events has not seen.
+// Counters move by plain deltas, never clamped: addition commutes, so an unlike applied before
+// its like still ends at the right total (readers show max(0, n) in between).
+
+/** Records that a group applied an event; false when it already had (a redelivery). */
+export async function markProcessed(sql: AnySql, group: string, eventId: string): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO processed_events (group_name, event_id) VALUES (${group}, ${eventId})
+    ON CONFLICT DO NOTHING RETURNING 1`;
+  return rows.length === 1;
+}
+
+export async function followerCount(sql: AnySql, userId: string): Promise<number> {
+  const [row] = await sql<
+    { n: number }[]
+  >`SELECT followers_count::int AS n FROM user_stats WHERE user_id = ${userId}`;
+  return row?.n ?? 0;
+}
+
+/**
+ * One batch of push fan-out: the next `limit` followers after `afterFollower` get the post in
+ * their feed. Returns the followers of the batch (inserted or already there), so the caller can
+ * push to their cached heads and continue from the last one.
+ */
+export async function fanOutBatch(
+  sql: AnySql,
+  p: { postId: string; authorId: string; afterFollower: string; limit: number },
+): Promise<string[]> {
+  const rows = await sql<{ follower_id: string }[]>`
+    WITH batch AS (
+      SELECT follower_id FROM follows
+      WHERE followee_id = ${p.authorId} AND follower_id > ${p.afterFollower}
+      ORDER BY follower_id LIMIT ${p.limit}
+    ), ins AS (
+      INSERT INTO user_feed (user_id, post_id, author_id, created_at)
+      SELECT follower_id, ${p.postId}, ${p.authorId}, id_time(${p.postId}) FROM batch
+      ON CONFLICT DO NOTHING
+    )
+    SELECT follower_id::text FROM batch ORDER BY follower_id`;
+  return rows.map((r) => r.follower_id);
+}
+
+/** The author sees their own posts in their feed. */
+export async function insertOwnFeedItem(sql: AnySql, postId: string, authorId: string): Promise<void> {
+  await sql`
+    INSERT INTO user_feed (user_id, post_id, author_id, created_at)
+    VALUES (${authorId}, ${postId}, ${authorId}, id_time(${postId})) ON CONFLICT DO NOTHING`;
+}
+
+/** Keeps the newest `max` items of each given user's feed. */
+export async function trimFeeds(sql: AnySql, userIds: readonly string[], max: number): Promise<number> {
+  if (userIds.length === 0) return 0;
+  const rows = await sql`
+    DELETE FROM user_feed f USING (
+      SELECT u.id AS user_id, c.created_at, c.post_id
+      FROM unnest(${userIds as string[]}::bigint[]) AS u(id)
+      CROSS JOIN LATERAL (
+        SELECT created_at, post_id FROM user_feed WHERE user_id = u.id
+        ORDER BY created_at DESC, post_id DESC OFFSET ${max - 1} LIMIT 1) c
+    ) edge
+    WHERE f.user_id = edge.user_id AND (f.created_at, f.post_id) < (edge.created_at, edge.post_id)
+    RETURNING 1`;
+  return rows.length;
+}
+
+/** Follow: the followee's newest posts join the follower's feed, if the follow still stands. */
+export async function backfillFollow(
+  sql: AnySql,
+  followerId: string,
+  followeeId: string,
+  limit: number,
+): Promise<number> {
+  const rows = await sql`
+    INSERT INTO user_feed (user_id, post_id, author_id, created_at)
+    SELECT ${followerId}, p.id, p.author_id, p.created_at FROM posts p
+    WHERE p.shard = ${shardOf(followeeId)} AND p.author_id = ${followeeId}
+      AND EXISTS (SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId})
+    ORDER BY p.created_at DESC, p.id DESC LIMIT ${limit}
+    ON CONFLICT DO NOTHING RETURNING 1`;
+  return rows.length;
+}
+
+/** Unfollow: one delete on (user_id, author_id), unless the user follows the author again. */
+export async function removeAuthorFromFeed(
+  sql: AnySql,
+  followerId: string,
+  followeeId: string,
+): Promise<number> {
+  const rows = await sql`
+    DELETE FROM user_feed
+    WHERE user_id = ${followerId} AND author_id = ${followeeId}
+      AND NOT EXISTS (SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId})
+    RETURNING 1`;
+  return rows.length;
+}
+
+export async function bumpUserStats(
+  sql: AnySql,
+  userId: string,
+  d: { followers?: number; following?: number; posts?: number },
+): Promise<void> {
+  await sql`
+    INSERT INTO user_stats AS s (user_id, followers_count, following_count, posts_count)
+    VALUES (${userId}, ${d.followers ?? 0}, ${d.following ?? 0}, ${d.posts ?? 0})
+    ON CONFLICT (user_id) DO UPDATE SET
+      followers_count = s.followers_count + ${d.followers ?? 0},
+      following_count = s.following_count + ${d.following ?? 0},
+      posts_count     = s.posts_count + ${d.posts ?? 0},
+      updated_at = now()`;
+}
+
+/** Moves a post's like count; returns the new count. */
+export async function bumpPostStats(sql: AnySql, postId: string, delta: number): Promise<number> {
+  const [row] = await sql<{ like_count: number }[]>`
+    INSERT INTO post_stats AS s (shard, post_id, like_count, post_created_at)
+    VALUES (${shardOf(postId)}, ${postId}, ${delta}, id_time(${postId}))
+    ON CONFLICT (shard, post_id) DO UPDATE SET like_count = s.like_count + ${delta}, updated_at = now()
+    RETURNING like_count::int`;
+  return row!.like_count;
+}
+
+export async function saveStreamOffset(
+  sql: AnySql,
+  group: string,
+  stream: string,
+  ackedId: string,
+): Promise<void> {
+  await sql`
+    INSERT INTO stream_offsets (group_name, stream, acked_id) VALUES (${group}, ${stream}, ${ackedId})
+    ON CONFLICT (group_name, stream) DO UPDATE SET acked_id = EXCLUDED.acked_id, updated_at = now()`;
+}
+
+export async function loadStreamOffset(
+  sql: AnySql,
+  group: string,
+  stream: string,
+): Promise<string | undefined> {
+  const [row] = await sql<{ acked_id: string }[]>`
+    SELECT acked_id FROM stream_offsets WHERE group_name = ${group} AND stream = ${stream}`;
+  return row?.acked_id;
+}
+
+export async function purgeProcessedEvents(
+  sql: AnySql,
+  olderThanHours: number,
+  limit = 10_000,
+): Promise<number> {
+  const rows = await sql`
+    DELETE FROM processed_events WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM processed_events WHERE processed_at < now() - make_interval(hours => ${olderThanHours})
+      LIMIT ${limit})) RETURNING 1`;
+  return rows.length;
+}
+
+export async function postLikeCount(sql: AnySql, postId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT like_count::int AS n FROM post_stats WHERE shard = ${shardOf(postId)} AND post_id = ${postId}`;
+  return row?.n ?? 0;
+}

@@ -1,0 +1,81 @@
+import { type Config, loadTestConfig } from "../core/config.ts";
+import { randomShard } from "../core/ids.ts";
+import { createBlockingRedis, createRedis, type Redis } from "../core/redis.ts";
+import { signAccessToken } from "../core/tokens.ts";
+import { createSql, type Sql } from "./client.ts";
+import { migrate } from "./migrate.ts";
+import { insertUser, type UserRow } from "./users.ts";
+
+// Test support for integration suites: the test database (never the development one) migrated
+// once, the test Redis database, a statement counter, and factories for users and tokens.
+
+export interface TestDb {
+  config: Config;
+  sql: Sql;
+  redis: Redis;
+  blocking: Redis;
+  /** Statements sent to PostgreSQL since the last resetCount(). */
+  queryCount(): number;
+  resetCount(): void;
+  /** Empties every table and the test Redis database. */
+  reset(): Promise<void>;
+  makeUser(handle?: string): Promise<UserRow & { token: string }>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function waitFor(
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export async function openTestDb(overrides: Record<string, string> = {}): Promise<TestDb> {
+  const config = loadTestConfig(overrides);
+  if (!/test/.test(new URL(config.DATABASE_URL).pathname)) {
+    throw new Error(
+      `refusing to run integration tests against ${config.DATABASE_URL}: its name must contain "test"`,
+    );
+  }
+  let count = 0;
+  const sql = createSql({ url: config.DATABASE_URL, max: 8, onQuery: () => count++ });
+  await migrate(sql);
+  const redis = createRedis(config.REDIS_URL, "feed-test");
+  const blocking = createBlockingRedis(config.REDIS_URL, "feed-test-blocking");
+  return {
+    config,
+    sql,
+    redis,
+    blocking,
+    queryCount: () => count,
+    resetCount: () => {
+      count = 0;
+    },
+    async reset() {
+      const tables = await sql<{ tablename: string }[]>`
+        SELECT tablename FROM pg_tables
+        WHERE schemaname = 'public' AND tablename <> 'schema_migrations' AND tablename NOT LIKE '%\\_p__'`;
+      await sql`TRUNCATE ${sql(tables.map((t) => t.tablename))}`;
+      await redis.flushdb();
+    },
+    async makeUser(handle?: string) {
+      const h = handle ?? `user_${process.pid}_${++seq}_${Math.floor(Math.random() * 1e6)}`;
+      const user = await insertUser(sql, { shard: randomShard(), handle: h.slice(0, 30), display_name: h });
+      const { token } = await signAccessToken(config, user.id);
+      return { ...user, token };
+    },
+    async close() {
+      blocking.disconnect();
+      redis.disconnect();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import type { AnySql } from "./client.ts";
+
+export interface UserRow {
+  id: string;
+  handle: string;
+  display_name: string;
+  avatar_key: string | null;
+}
+
+export interface ProfileRow extends UserRow {
+  followers_count: string;
+  following_count: string;
+  posts_count: string;
+  followed_by_me: boolean;
+}
+
+/** Creates a user on the given logical shard; the id embeds it. */
+export async function insertUser(
+  sql: AnySql,
+  u: { shard: number; handle: string; display_name: string },
+): Promise<UserRow> {
+  const [row] = await sql<UserRow[]>`
+    INSERT INTO users (id, handle, display_name)
+    VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name})
+    RETURNING id, handle, display_name, avatar_key`;
+  return row!;
+}
+
+export async function findUser(sql: AnySql, id: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`SELECT id, handle, display_name, avatar_key FROM users WHERE id = ${id}`;
+  return row;
+}
+
+export async function findUsers(sql: AnySql, ids: readonly string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return sql<
+    UserRow[]
+  >`SELECT id, handle, display_name, avatar_key FROM users WHERE id = ANY(${ids as string[]}::bigint[])`;
+}
+
+export async function userExists(sql: AnySql, id: string): Promise<boolean> {
+  const [row] = await sql`SELECT 1 FROM users WHERE id = ${id}`;
+  return row !== undefined;
+}
+
+/** A profile with its counters and whether the viewer follows it, in one statement. */
+export async function findProfile(
+  sql: AnySql,
+  id: string,
+  viewerId: string | null,
+): Promise<ProfileRow | undefined> {
+  const [row] = await sql<ProfileRow[]>`
+    SELECT u.id, u.handle, u.display_name, u.avatar_key,
+           coalesce(s.followers_count, 0)::text AS followers_count,
+           coalesce(s.following_count, 0)::text AS following_count,
+           coalesce(s.posts_count, 0)::text AS posts_count,
+           (${viewerId}::bigint IS NOT NULL AND EXISTS (
+              SELECT 1 FROM follows f WHERE f.follower_id = ${viewerId}::bigint AND f.followee_id = u.id)) AS followed_by_me
+    FROM users u LEFT JOIN user_stats s ON s.user_id = u.id
+    WHERE u.id = ${id}`;
+  return row;
+}

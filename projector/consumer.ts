@@ -1,0 +1,316 @@
+import { hostname } from "node:os";
+import { type EventType, parseEvent } from "../core/events.ts";
+import type { Redis } from "../core/redis.ts";
+import { keys } from "../core/redis-keys.ts";
+import { fieldsOf, publishEvents } from "../core/streams.ts";
+import { outboxSince } from "../db/outbox.ts";
+import { loadStreamOffset } from "../db/projections.ts";
+import type { HandlerDeps, HandlerMap } from "./handlers/types.ts";
+
+// The consumer loop of one consumer group over the partitioned streams: read new entries,
+// apply the handler, XACK after its commit. A failure leaves the entry pending and schedules a
+// retry with exponential backoff and jitter; after MAX_DELIVERIES the entry moves to feed:dlq.
+// Entries left pending by a dead consumer are taken over with XAUTOCLAIM after CLAIM_TIMEOUT_MS.
+
+export interface ConsumerOptions extends HandlerDeps {
+  /** A connection of its own for XREADGROUP BLOCK. */
+  blocking: Redis;
+  streams: string[];
+  handlers: HandlerMap;
+  consumerName?: string;
+  readCount?: number;
+  blockMs?: number;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+type Entry = [id: string, fields: string[]];
+
+interface Retry {
+  stream: string;
+  id: string;
+  due: number;
+}
+
+/** Exponential backoff with full jitter, capped below the claim timeout. */
+export function backoffMs(deliveries: number, baseMs: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, deliveries - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+export class Consumer {
+  readonly name: string;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private retries: Retry[] = [];
+  private lastClaim = 0;
+  private readonly log: (line: Record<string, unknown>) => void;
+
+  constructor(private readonly o: ConsumerOptions) {
+    this.name = o.consumerName ?? `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.log = o.log ?? (() => {});
+  }
+
+  /** Creates the group on every stream (from the recorded position when there is one). */
+  async ensureGroups(): Promise<void> {
+    for (const s of this.o.streams) await this.ensureGroup(s);
+  }
+
+  private async ensureGroup(stream: string): Promise<void> {
+    const { sql, redis, group } = this.o;
+    const recorded = await loadStreamOffset(sql, group, stream);
+    try {
+      await redis.xgroup("CREATE", stream, group, recorded ?? "0", "MKSTREAM");
+    } catch (e) {
+      if (String(e).includes("BUSYGROUP")) return; // it exists: nothing was lost
+      throw e;
+    }
+    if (recorded) {
+      // The group was lost (Redis restarted empty, FLUSHALL, XGROUP DESTROY). Entries after the
+      // recorded position may be gone with it: publish them again from the outbox; handlers
+      // skip whatever they had already applied.
+      const sinceMs = Number(recorded.split("-")[0]) - 1000;
+      let n = 0;
+      for (let after = "0"; ; ) {
+        const rows = await outboxSince(sql, stream, sinceMs, after, 1000);
+        if (rows.length === 0) break;
+        await publishEvents(
+          redis,
+          rows.map((r) => ({ stream, event: r.event as { id: string; type: string } })),
+        );
+        n += rows.length;
+        after = rows[rows.length - 1]!.id;
+      }
+      this.log({
+        level: "warn",
+        msg: "consumer group recreated from recorded position",
+        group,
+        stream,
+        recorded,
+        republished: n,
+      });
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the entry in hand, then stops; what was read but not handled stays pending. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.tick();
+      } catch (e) {
+        if (!this.running) break;
+        if (String(e).includes("NOGROUP")) {
+          await this.ensureGroups().catch((err) =>
+            this.log({ level: "error", msg: "group recovery failed", error: String(err) }),
+          );
+        } else {
+          this.log({ level: "error", msg: "consumer loop error", error: String(e) });
+          await Bun.sleep(500);
+        }
+      }
+    }
+  }
+
+  /** One pass: due retries, idle claims, then a blocking read of new entries. */
+  async tick(): Promise<number> {
+    let handled = await this.runDueRetries();
+    if (Date.now() - this.lastClaim >= Math.min(this.o.config.CLAIM_TIMEOUT_MS / 2, 5000)) {
+      this.lastClaim = Date.now();
+      handled += await this.claimIdle();
+    }
+    const nextRetry = this.retries.reduce((m, r) => Math.min(m, r.due), Number.POSITIVE_INFINITY);
+    const block = Math.max(1, Math.min(this.o.blockMs ?? 1000, nextRetry - Date.now()));
+    const res = (await this.o.blocking.xreadgroup(
+      "GROUP",
+      this.o.group,
+      this.name,
+      "COUNT",
+      this.o.readCount ?? 100,
+      "BLOCK",
+      block,
+      "STREAMS",
+      ...this.o.streams,
+      ...this.o.streams.map(() => ">"),
+    )) as [string, Entry[]][] | null;
+    for (const [stream, entries] of res ?? []) {
+      for (const [id, fields] of entries) {
+        if (!this.running) return handled;
+        await this.handle(stream, id, fields);
+        handled++;
+      }
+    }
+    return handled;
+  }
+
+  /** Applies one entry; acknowledges it on success, schedules a retry or dead-letters on failure. */
+  async handle(stream: string, id: string, fields: string[]): Promise<void> {
+    const { redis, group, metrics, handlers } = this.o;
+    const f = fieldsOf(fields);
+    let type = f.type ?? "unknown";
+    try {
+      const event = parseEvent(f.event ?? "");
+      type = event.type;
+      const handler = handlers[event.type as EventType] as
+        | ((d: HandlerDeps, e: typeof event) => Promise<void>)
+        | undefined;
+      if (handler) {
+        await handler(this.o, event);
+        metrics.lag.observe(
+          { group, type },
+          Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000),
+        );
+      }
+      await redis.xack(stream, group, id);
+      metrics.events.inc({ group, type, outcome: "ok" });
+    } catch (e) {
+      await this.fail(stream, id, fields, type, e);
+    }
+  }
+
+  private async fail(
+    stream: string,
+    id: string,
+    fields: string[],
+    type: string,
+    err: unknown,
+  ): Promise<void> {
+    const { redis, group, config, metrics } = this.o;
+    const poison = err instanceof SyntaxError || (err as { name?: string })?.name === "ZodError";
+    const pending = (await redis.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
+    const deliveries = pending[0]?.[3] ?? config.MAX_DELIVERIES;
+    if (poison || deliveries >= config.MAX_DELIVERIES) {
+      await this.deadLetter(stream, id, fields, err, deliveries);
+      metrics.events.inc({ group, type, outcome: "dead" });
+      this.log({
+        level: "error",
+        msg: "event dead-lettered",
+        group,
+        stream,
+        entry_id: id,
+        event_id: fieldsOf(fields).id,
+        type,
+        deliveries,
+        error: String(err),
+      });
+      return;
+    }
+    const wait = backoffMs(
+      deliveries,
+      config.RETRY_BASE_MS,
+      Math.min(config.RETRY_MAX_MS, config.CLAIM_TIMEOUT_MS / 2),
+    );
+    this.retries.push({ stream, id, due: Date.now() + wait });
+    metrics.events.inc({ group, type, outcome: "retry" });
+    this.log({
+      level: "warn",
+      msg: "event failed; will retry",
+      group,
+      stream,
+      entry_id: id,
+      event_id: fieldsOf(fields).id,
+      type,
+      deliveries,
+      retry_in_ms: wait,
+      error: String(err),
+    });
+  }
+
+  private async deadLetter(
+    stream: string,
+    id: string,
+    fields: string[],
+    err: unknown,
+    deliveries: number,
+  ): Promise<void> {
+    const f = fieldsOf(fields);
+    await this.o.redis
+      .multi()
+      .xadd(
+        keys.dlq,
+        "*",
+        "stream",
+        stream,
+        "group",
+        this.o.group,
+        "entry_id",
+        id,
+        "event_id",
+        f.id ?? "",
+        "type",
+        f.type ?? "",
+        "event",
+        f.event ?? "",
+        "error",
+        String((err as Error)?.message ?? err).slice(0, 2000),
+        "deliveries",
+        String(deliveries),
+        "failed_at",
+        new Date().toISOString(),
+      )
+      .xack(stream, this.o.group, id)
+      .exec();
+  }
+
+  /** Retries whose backoff has passed: XCLAIM (which counts the delivery) and handle again. */
+  private async runDueRetries(): Promise<number> {
+    const now = Date.now();
+    const due = this.retries.filter((r) => r.due <= now);
+    if (due.length === 0) return 0;
+    this.retries = this.retries.filter((r) => r.due > now);
+    let n = 0;
+    for (const r of due) {
+      if (!this.running) break;
+      const claimed = (await this.o.redis.xclaim(r.stream, this.o.group, this.name, 0, r.id)) as Entry[];
+      for (const entry of claimed) {
+        if (!entry?.[1]) continue; // deleted from the stream meanwhile
+        await this.handle(r.stream, entry[0], entry[1]);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Takes over entries idle past the claim timeout (their consumer died), following the cursor. */
+  async claimIdle(): Promise<number> {
+    const { redis, group, config } = this.o;
+    let n = 0;
+    for (const stream of this.o.streams) {
+      let cursor = "0-0";
+      do {
+        const [next, entries, deleted] = (await redis.xautoclaim(
+          stream,
+          group,
+          this.name,
+          config.CLAIM_TIMEOUT_MS,
+          cursor,
+          "COUNT",
+          100,
+        )) as [string, (Entry | null)[], string[]?];
+        // Ids whose entries were deleted (trimmed) while pending: nothing to handle, acknowledge.
+        if (deleted?.length) await redis.xack(stream, group, ...deleted);
+        for (const e of entries) {
+          if (!this.running) return n;
+          if (!e?.[1]) continue;
+          await this.handle(stream, e[0], e[1]);
+          n++;
+        }
+        cursor = next;
+      } while (cursor !== "0-0");
+    }
+    return n;
+  }
+}

@@ -1,0 +1,21 @@
+import { onAvatarUpdated } from "./avatar-updated.ts";
+import { onPostCreated } from "./post-created.ts";
+import { onPostImageUploaded } from "./post-image-uploaded.ts";
+import { onPostLiked } from "./post-liked.ts";
+import { onPostUnliked } from "./post-unliked.ts";
+import type { HandlerMap } from "./types.ts";
+import { onUserFollowed } from "./user-followed.ts";
+import { onUserRegistered } from "./user-registered.ts";
+import { onUserUnfollowed } from "./user-unfollowed.ts";
+
+/** The projector group's handlers: feed fan-out, backfill and cleanup, counters, caches. */
+export const projectorHandlers: HandlerMap = {
+  PostCreated: onPostCreated,
+  PostLiked: onPostLiked,
+  PostUnliked: onPostUnliked,
+  UserFollowed: onUserFollowed,
+  UserUnfollowed: onUserUnfollowed,
+  UserRegistered: onUserRegistered,
+  PostImageUploaded: onPostImageUploaded,
+  AvatarUpdated: onAvatarUpdated,
+};

@@ -1,0 +1,31 @@
+// Shared by the PostLiked and PostUnliked handlers.
+import { POPULAR_SIZE } from "../../core/cache.ts";
+import { keys } from "../../core/redis-keys.ts";
+import { bumpPostStats, markProcessed, postLikeCount } from "../../db/projections.ts";
+import type { HandlerDeps } from "./types.ts";
+
+/** Raises or lowers a member of the popular set, only while the set is cached. */
+const POPULAR_UPDATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) else redis.call('ZREM', KEYS[1], ARGV[2]) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+end
+return 1`;
+
+/** Moves a post's like count once per event; caches and popular posts follow. */
+export async function applyLike(
+  deps: HandlerDeps,
+  eventId: string,
+  postId: string,
+  delta: 1 | -1,
+): Promise<void> {
+  const count = await deps.sql.begin(async (tx) =>
+    (await markProcessed(tx, deps.group, eventId))
+      ? bumpPostStats(tx, postId, delta)
+      : postLikeCount(tx, postId),
+  );
+  // The cached count is dropped, not overwritten: two consumers finishing in either order can
+  // never leave an older count behind. The popular set takes the committed count.
+  await deps.redis.del(keys.postStats(postId));
+  await deps.redis.eval(POPULAR_UPDATE, 1, keys.popular, count, postId, POPULAR_SIZE);
+}

@@ -1,0 +1,67 @@
+import { pushToAuthorCache, pushToHeads } from "../../core/cache.ts";
+import { timestampOf } from "../../core/ids.ts";
+import {
+  bumpUserStats,
+  fanOutBatch,
+  followerCount,
+  insertOwnFeedItem,
+  markProcessed,
+  trimFeeds,
+} from "../../db/projections.ts";
+import type { Handler } from "./types.ts";
+
+/** One in TRIM_EVERY deliveries to a reader also trims that reader's feed to FEED_MAX_ITEMS. */
+const TRIM_EVERY = 16n;
+
+export function shouldTrim(userId: string, postId: string): boolean {
+  return (BigInt(userId) + (BigInt(postId) >> 10n)) % TRIM_EVERY === 0n;
+}
+
+/**
+ * PostCreatedEvent: push the post into every follower's user_feed in batches and onto the
+ * cached heads that exist; authors above FANOUT_PULL_THRESHOLD are not pushed (their followers
+ * pull the author's recent posts at read time). Every step is an idempotent upsert, so a
+ * redelivery repeats them harmlessly; only the posts counter is guarded by markProcessed.
+ */
+export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
+  const { sql, redis, config, metrics } = deps;
+  const { post_id: postId, author_id: authorId } = event.payload;
+  const post = { id: postId, at: timestampOf(postId) };
+  const started = performance.now();
+
+  await insertOwnFeedItem(sql, postId, authorId);
+  await pushToHeads(redis, [authorId], post, config.FEED_CACHE_ITEMS);
+
+  if ((await followerCount(sql, authorId)) > config.FANOUT_PULL_THRESHOLD) {
+    await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
+  } else {
+    let after = "0";
+    for (;;) {
+      const followers = await fanOutBatch(sql, {
+        postId,
+        authorId,
+        afterFollower: after,
+        limit: config.FANOUT_BATCH_SIZE,
+      });
+      if (followers.length === 0) break;
+      metrics.fanoutRows.inc(followers.length);
+      await pushToHeads(redis, followers, post, config.FEED_CACHE_ITEMS);
+      await trimFeeds(
+        sql,
+        followers.filter((f) => shouldTrim(f, postId)),
+        config.FEED_MAX_ITEMS,
+      );
+      after = followers[followers.length - 1]!;
+      if (followers.length < config.FANOUT_BATCH_SIZE) break;
+    }
+    // Cached author lists exist only for pull authors, but an author who just dropped below
+    // the threshold may still have one: keep it current too.
+    await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
+  }
+  if (shouldTrim(authorId, postId)) await trimFeeds(sql, [authorId], config.FEED_MAX_ITEMS);
+  metrics.fanoutDuration.observe((performance.now() - started) / 1000);
+
+  await sql.begin(async (tx) => {
+    if (await markProcessed(tx, deps.group, event.id)) await bumpUserStats(tx, authorId, { posts: 1 });
+  });
+};

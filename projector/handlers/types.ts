@@ -1,0 +1,22 @@
+import type { Config } from "../../core/config.ts";
+import type { EventOf, EventType } from "../../core/events.ts";
+import type { Redis } from "../../core/redis.ts";
+import type { Sql } from "../../db/client.ts";
+import type { ProjectorMetrics } from "../metrics.ts";
+
+export interface HandlerDeps {
+  sql: Sql;
+  redis: Redis;
+  config: Config;
+  metrics: ProjectorMetrics;
+  group: string;
+}
+
+/**
+ * One handler per event type. It must be idempotent and order-independent: it may run twice for
+ * one event, and after events that happened later. PostgreSQL effects that are not naturally
+ * idempotent (counters) go through markProcessed in the same transaction; Redis effects are
+ * written so that repeating them is harmless (ZADD, SET of the truth, DEL).
+ */
+export type Handler<T extends EventType> = (deps: HandlerDeps, event: EventOf<T>) => Promise<void>;
+export type HandlerMap = { [T in EventType]?: Handler<T> };

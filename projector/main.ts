@@ -1,0 +1,74 @@
+import { loadConfig } from "../core/config.ts";
+import { createBlockingRedis, createRedis, pingRedis } from "../core/redis.ts";
+import { streamNames } from "../core/streams.ts";
+import { createSql, pingSql } from "../db/client.ts";
+import { createProjectorMetrics } from "./metrics.ts";
+import { createProjector } from "./projector.ts";
+
+// The projector process: consumers, sweeper and upkeep, plus /metrics and /ready on
+// PROJECTOR_METRICS_PORT. SIGTERM finishes the entry in hand, then exits.
+
+const config = loadConfig();
+const log = (line: Record<string, unknown>) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), service: "projector", ...line }));
+const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+const redis = createRedis(config.REDIS_URL, "feed-projector");
+const blocking = createBlockingRedis(config.REDIS_URL, "feed-projector-read");
+const metrics = createProjectorMetrics({
+  redis,
+  streams: streamNames(config.STREAM_PARTITIONS),
+  defaultMetrics: true,
+});
+const projector = createProjector({ sql, redis, blocking, config, metrics, log });
+
+await projector.start();
+
+const server = Bun.serve({
+  port: config.PROJECTOR_METRICS_PORT,
+  hostname: "0.0.0.0",
+  async fetch(req) {
+    const path = new URL(req.url).pathname;
+    if (path === "/metrics") {
+      return new Response(await metrics.registry.metrics(), {
+        headers: { "content-type": metrics.registry.contentType },
+      });
+    }
+    if (path === "/ready" || path === "/health") {
+      const [pg, rd] = await Promise.all([pingSql(sql), pingRedis(redis)]);
+      const ok = pg && rd && projector.consumer.isRunning;
+      return Response.json(
+        {
+          status: ok ? "ready" : "not ready",
+          postgres: pg,
+          redis: rd,
+          consuming: projector.consumer.isRunning,
+        },
+        { status: ok ? 200 : 503 },
+      );
+    }
+    return Response.json(
+      { title: "Not found", status: 404 },
+      { status: 404, headers: { "content-type": "application/problem+json" } },
+    );
+  },
+});
+log({
+  level: "info",
+  msg: `projector ${projector.consumer.name} consuming ${projector.streams.length} streams; metrics on :${server.port}`,
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log({ level: "info", msg: `${signal}: finishing the entry in hand` });
+  const hard = setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS);
+  await projector.stop();
+  server.stop(true);
+  blocking.disconnect();
+  await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+  clearTimeout(hard);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+// The pipeline test drives the api in-process and real projector instances: the one place
+// where both sides meet, as they do through PostgreSQL and Redis in production.
+import { testApp } from "../api/testing.ts";
+import { keys } from "../core/redis-keys.ts";
+import { openTestDb, type TestDb } from "../db/testing.ts";
+import { startTestProjector } from "./testing.ts";
+
+let db: TestDb;
+let api: ReturnType<typeof testApp>;
+let proj: Awaited<ReturnType<typeof startTestProjector>>;
+
+beforeAll(async () => {
+  db = await openTestDb({ STREAM_PARTITIONS: "4" });
+});
+afterAll(async () => {
+  await db.close();
+});
+beforeEach(async () => {
+  await proj?.stop();
+  await db.reset();
+  api = testApp(db);
+  proj = await startTestProjector(db);
+});
+
+const key = () => crypto.randomUUID();
+async function post(token: string, text: string) {
+  const r = await api.call("POST", "/posts", {
+    token,
+    json: { text },
+    headers: { "idempotency-key": key() },
+  });
+  expect(r.status).toBe(201);
+  return r.body as { id: string; text: string };
+}
+async function feed(token: string, q = "") {
+  const r = await api.call("GET", `/feed${q}`, { token });
+  expect(r.status).toBe(200);
+  return r.body as {
+    items: { id: string; text: string; like_count: number; liked_by_me: boolean; author: { id: string } }[];
+    next_cursor: string | null;
+  };
+}
+
+describe("command → event → projector → read model → query", () => {
+  test("a follower's feed shows a new post; the author's own feed too", async () => {
+    const alice = await db.makeUser();
+    const bob = await db.makeUser();
+    expect(
+      (await api.call("POST", "/follows", { token: bob.token, json: { user_id: alice.id } })).status,
+    ).toBe(201);
+    const p = await post(alice.token, "hello followers");
+    await proj.settle();
+    const bobFeed = await feed(bob.token);
+    expect(bobFeed.items.map((i) => i.id)).toEqual([p.id]);
+    expect(bobFeed.items[0]!.author.id).toBe(alice.id);
+    expect((await feed(alice.token)).items.map((i) => i.id)).toEqual([p.id]);
+    const rows = await db.sql`SELECT user_id::text FROM user_feed WHERE post_id = ${p.id} ORDER BY user_id`;
+    expect(rows.map((r) => r.user_id).sort()).toEqual([alice.id, bob.id].sort());
+    const [stats] = await db.sql`SELECT posts_count::int FROM user_stats WHERE user_id = ${alice.id}`;
+    expect(stats?.posts_count).toBe(1);
+  });
+
+  test("follow backfills recent posts; unfollow removes them; counters follow", async () => {
+    const alice = await db.makeUser();
+    const bob = await db.makeUser();
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await post(alice.token, `old ${i}`)).id);
+    await proj.settle();
+    await feed(bob.token); // a cached head exists before the follow: it must be rebuilt
+    await api.call("POST", "/follows", { token: bob.token, json: { user_id: alice.id } });
+    await proj.settle();
+    expect((await feed(bob.token)).items.map((i) => i.id)).toEqual(ids.reverse());
+    const prof = await api.call("GET", `/users/${alice.id}`, { token: bob.token });
+    expect(prof.body).toMatchObject({
+      followers_count: 1,
+      following_count: 0,
+      posts_count: 3,
+      followed_by_me: true,
+    });
+
+    expect((await api.call("DELETE", `/follows/${alice.id}`, { token: bob.token })).status).toBe(204);
+    await proj.settle();
+    expect((await feed(bob.token)).items).toEqual([]);
+    const prof2 = await api.call("GET", `/users/${alice.id}`, { token: bob.token });
+    expect(prof2.body).toMatchObject({ followers_count: 0, followed_by_me: false });
+  });
+
+  test("likes move like_count and liked_by_me, and popular posts", async () => {
+    const alice = await db.makeUser();
+    const bob = await db.makeUser();
+    const p = await post(alice.token, "like me");
+    const q = await post(alice.token, "less popular");
+    await proj.settle();
+    expect((await api.call("GET", `/posts/${p.id}`, { token: bob.token })).body).toMatchObject({
+      like_count: 0,
+      liked_by_me: false,
+    });
+    expect((await api.call("POST", "/likes", { token: bob.token, json: { post_id: p.id } })).status).toBe(
+      201,
+    );
+    expect((await api.call("POST", "/likes", { token: bob.token, json: { post_id: p.id } })).status).toBe(
+      200,
+    );
+    expect((await api.call("POST", "/likes", { token: alice.token, json: { post_id: p.id } })).status).toBe(
+      201,
+    );
+    expect((await api.call("POST", "/likes", { token: alice.token, json: { post_id: q.id } })).status).toBe(
+      201,
+    );
+    await proj.settle();
+    expect((await api.call("GET", `/posts/${p.id}`, { token: bob.token })).body).toMatchObject({
+      like_count: 2,
+      liked_by_me: true,
+    });
+    const popular = await api.call("GET", "/posts/popular", { token: bob.token });
+    expect(popular.body.items.map((i: { id: string }) => i.id)).toEqual([p.id, q.id]);
+
+    expect((await api.call("DELETE", `/likes/${p.id}`, { token: bob.token })).status).toBe(204);
+    await proj.settle();
+    expect((await api.call("GET", `/posts/${p.id}`, { token: bob.token })).body).toMatchObject({
+      like_count: 1,
+      liked_by_me: false,
+    });
+    const outbox =
+      await db.sql`SELECT type FROM outbox WHERE type IN ('PostLiked', 'PostUnliked') ORDER BY created_at`;
+    // The repeated like changed nothing, so it emitted nothing.
+    expect(outbox.map((r) => r.type)).toEqual(["PostLiked", "PostLiked", "PostLiked", "PostUnliked"]);
+  });
+
+  test("authors above FANOUT_PULL_THRESHOLD are pulled at read time, not pushed", async () => {
+    await proj.stop();
+    const small = await openTestDb({ STREAM_PARTITIONS: "4", FANOUT_PULL_THRESHOLD: "2" });
+    try {
+      const sapi = testApp(small);
+      const sproj = await startTestProjector(small);
+      const star = await small.makeUser();
+      const fans = await Promise.all([1, 2, 3].map(() => small.makeUser()));
+      for (const f of fans)
+        await sapi.call("POST", "/follows", { token: f.token, json: { user_id: star.id } });
+      await sproj.settle();
+      const r = await sapi.call("POST", "/posts", {
+        token: star.token,
+        json: { text: "to the many" },
+        headers: { "idempotency-key": key() },
+      });
+      await sproj.settle();
+      const pushed = await small.sql`SELECT count(*)::int AS n FROM user_feed WHERE post_id = ${r.body.id}`;
+      expect(pushed[0]?.n).toBe(1); // only the author's own feed
+      for (const f of fans) {
+        const page = await sapi.call("GET", "/feed", { token: f.token });
+        expect(page.body.items.map((i: { id: string }) => i.id)).toEqual([r.body.id]);
+      }
+      // A second post reaches readers through the author cache the first read created.
+      const r2 = await sapi.call("POST", "/posts", {
+        token: star.token,
+        json: { text: "again" },
+        headers: { "idempotency-key": key() },
+      });
+      await sproj.settle();
+      const page = await sapi.call("GET", "/feed", { token: fans[0]!.token });
+      expect(page.body.items.map((i: { id: string }) => i.id)).toEqual([r2.body.id, r.body.id]);
+      await sproj.stop();
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("paging a feed of 250 posts by 7 returns each exactly once while new posts arrive", async () => {
+    const reader = await db.makeUser();
+    const authors = await Promise.all([1, 2, 3, 4, 5].map(() => db.makeUser()));
+    for (const a of authors)
+      await api.call("POST", "/follows", { token: reader.token, json: { user_id: a.id } });
+    const created: string[] = [];
+    for (let i = 0; i < 250; i++) created.push((await post(authors[i % 5]!.token, `post ${i}`)).id);
+    await proj.settle(30_000);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await feed(reader.token, `?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.items.length).toBeLessThanOrEqual(7);
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.next_cursor;
+      pages++;
+      // New posts keep arriving while the reader scrolls; they belong above the first page.
+      if (pages % 5 === 0) {
+        await post(authors[pages % 5]!.token, `late ${pages}`);
+        await proj.settle();
+      }
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.sort()).toEqual([...created].sort());
+    expect(pages).toBe(Math.ceil(250 / 7));
+  });
+
+  test("a feed page costs a fixed number of PostgreSQL round-trips, whatever its size", async () => {
+    const reader = await db.makeUser();
+    const author = await db.makeUser();
+    await api.call("POST", "/follows", { token: reader.token, json: { user_id: author.id } });
+    for (let i = 0; i < 60; i++) await post(author.token, `p${i}`);
+    await proj.settle();
+    // Everything cold: heads, bodies, counts, users (the streams stay).
+    const cacheKeys = (await db.redis.keys("*")).filter(
+      (k) => !k.startsWith("feed:events:") && k !== keys.dlq,
+    );
+    if (cacheKeys.length) await db.redis.del(...cacheKeys);
+
+    for (const limit of [5, 50]) {
+      await db.redis.del(keys.feedHead(reader.id), keys.user(reader.id));
+      db.resetCount();
+      const cold = await feed(reader.token, `?limit=${limit}`);
+      expect(cold.items.length).toBe(limit);
+      expect(db.queryCount()).toBeLessThanOrEqual(3);
+      db.resetCount();
+      const warm = await feed(reader.token, `?limit=${limit}`);
+      expect(warm.items.map((i) => i.id)).toEqual(cold.items.map((i) => i.id));
+      expect(db.queryCount()).toBeLessThanOrEqual(1); // liked_by_me only
+    }
+    // Every later page costs the same: 60 posts by 20 is three pages and then the end.
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      db.resetCount();
+      const page = await feed(reader.token, `?limit=20${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(db.queryCount()).toBeLessThanOrEqual(3);
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+  });
+
+  test("a crash between commit and XADD is repaired by the outbox sweeper", async () => {
+    const crashing = testApp(db, {
+      afterCommit: () => {
+        throw new Error("simulated crash after commit");
+      },
+    });
+    const alice = await db.makeUser();
+    const bob = await db.makeUser();
+    await api.call("POST", "/follows", { token: bob.token, json: { user_id: alice.id } });
+    const r = await crashing.call("POST", "/posts", {
+      token: alice.token,
+      json: { text: "survives" },
+      headers: { "idempotency-key": key() },
+    });
+    expect(r.status).toBe(201);
+    await proj.settle();
+    const [row] = await db.sql`SELECT published_at FROM outbox WHERE type = 'PostCreated'`;
+    expect(row?.published_at).toBeNull();
+    expect((await feed(bob.token)).items).toEqual([]);
+
+    await db.sql`UPDATE outbox SET created_at = created_at - interval '1 hour' WHERE published_at IS NULL`;
+    await proj.projector.sweep();
+    await proj.settle();
+    expect((await feed(bob.token)).items.map((i) => i.id)).toEqual([r.body.id]);
+    const [after] = await db.sql`SELECT published_at FROM outbox WHERE type = 'PostCreated'`;
+    expect(after?.published_at).not.toBeNull();
+  });
+});

@@ -1,0 +1,86 @@
+import type { Config } from "../core/config.ts";
+import type { Redis } from "../core/redis.ts";
+import { GROUPS, streamNames } from "../core/streams.ts";
+import type { Sql } from "../db/client.ts";
+import { Consumer } from "./consumer.ts";
+import { projectorHandlers } from "./handlers/index.ts";
+import type { HandlerMap } from "./handlers/types.ts";
+import { runMaintenance } from "./maintenance.ts";
+import type { ProjectorMetrics } from "./metrics.ts";
+import { sweepOutbox } from "./outbox-sweeper.ts";
+
+// A projector instance: the consumer loop of the `projector` group plus its periodic jobs (the
+// outbox sweeper, stream trimming and purges). main.ts runs one; tests run several.
+
+export interface ProjectorDeps {
+  sql: Sql;
+  redis: Redis;
+  blocking: Redis;
+  config: Config;
+  metrics: ProjectorMetrics;
+  handlers?: HandlerMap;
+  consumerName?: string;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export function createProjector(d: ProjectorDeps) {
+  const streams = streamNames(d.config.STREAM_PARTITIONS);
+  const log = d.log ?? (() => {});
+  const consumer = new Consumer({
+    sql: d.sql,
+    redis: d.redis,
+    blocking: d.blocking,
+    config: d.config,
+    metrics: d.metrics,
+    group: GROUPS.projector,
+    streams,
+    handlers: d.handlers ?? projectorHandlers,
+    consumerName: d.consumerName,
+    log,
+  });
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let sweeping = false;
+  let maintaining = false;
+
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const n = await sweepOutbox(d, d.config.OUTBOX_GRACE_MS);
+      if (n > 0) log({ level: "warn", msg: "outbox sweeper published events the api had not", count: n });
+    } catch (e) {
+      log({ level: "error", msg: "outbox sweep failed", error: String(e) });
+    } finally {
+      sweeping = false;
+    }
+  };
+  const maintain = async () => {
+    if (maintaining) return;
+    maintaining = true;
+    try {
+      await runMaintenance(d, streams, GROUPS.projector);
+    } catch (e) {
+      log({ level: "error", msg: "maintenance failed", error: String(e) });
+    } finally {
+      maintaining = false;
+    }
+  };
+
+  return {
+    consumer,
+    streams,
+    sweep,
+    maintain,
+    async start() {
+      await consumer.ensureGroups();
+      consumer.start();
+      timers.push(setInterval(sweep, d.config.SWEEP_INTERVAL_MS));
+      timers.push(setInterval(maintain, Math.max(d.config.SWEEP_INTERVAL_MS * 10, 5_000)));
+    },
+    /** Graceful stop: timers off, the entry in hand finished, nothing new read. */
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await consumer.stop();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { Redis } from "../core/redis.ts";
+import type { Sql } from "../db/client.ts";
+import { saveStreamOffset } from "../db/projections.ts";
+
+// Streams are trimmed only below what every consumer group has acknowledged: for each group the
+// safe point is its oldest pending entry, or its last delivered entry when nothing is pending.
+// The projector group's safe point is also recorded in PostgreSQL, so a lost group is recreated
+// from there rather than from '$'.
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<string, string> | null> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.xinfo("GROUPS", stream)) as unknown[][];
+  } catch {
+    return null; // no such stream yet
+  }
+  const out = new Map<string, string>();
+  for (const g of groups) {
+    const f: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < g.length; i += 2) f[String(g[i])] = g[i + 1];
+    const name = String(f.name);
+    let point = String(f["last-delivered-id"]);
+    if (Number(f.pending) > 0) {
+      const summary = (await redis.xpending(stream, name)) as [number, string | null, string | null, unknown];
+      if (summary[1]) point = summary[1];
+    }
+    out.set(name, point);
+  }
+  return out;
+}
+
+export async function trimStreams(
+  d: { sql: Sql; redis: Redis },
+  streams: string[],
+  recordGroup: string,
+): Promise<number> {
+  let trimmed = 0;
+  for (const stream of streams) {
+    const points = await safeTrimPoint(d.redis, stream);
+    if (!points || points.size === 0) continue;
+    const mine = points.get(recordGroup);
+    if (mine && mine !== "0-0") await saveStreamOffset(d.sql, recordGroup, stream, mine);
+    const min = [...points.values()].sort(compareIds)[0]!;
+    if (min === "0-0") continue;
+    // Exact trimming: the approximate form ('~') keeps whole 100-entry nodes, so a quiet stream
+    // would never shrink. Either way nothing at or above `min` is removed.
+    trimmed += Number(await d.redis.xtrim(stream, "MINID", min));
+  }
+  return trimmed;
+}
+
+export { compareIds };

@@ -1,0 +1,60 @@
+import { GROUPS } from "../core/streams.ts";
+import { type TestDb, waitFor } from "../db/testing.ts";
+import type { HandlerMap } from "./handlers/types.ts";
+import { createProjectorMetrics } from "./metrics.ts";
+import { createProjector } from "./projector.ts";
+
+// Runs real projector instances against the test database and Redis.
+
+export { waitFor };
+
+/** Sum of entries not yet delivered (lag) and delivered but unacknowledged (pending). */
+export async function backlog(
+  db: TestDb,
+  streams: string[],
+  group: string = GROUPS.projector,
+): Promise<number> {
+  let n = 0;
+  for (const s of streams) {
+    const groups = (await db.redis.xinfo("GROUPS", s).catch(() => [])) as unknown[][];
+    for (const g of groups) {
+      const f: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < g.length; i += 2) f[String(g[i])] = g[i + 1];
+      if (f.name === group) n += Number(f.pending ?? 0) + Number(f.lag ?? 0);
+    }
+  }
+  return n;
+}
+
+export async function startTestProjector(
+  db: TestDb,
+  opts: { handlers?: HandlerMap; consumerName?: string } = {},
+) {
+  const metrics = createProjectorMetrics({ redis: db.redis });
+  // Each instance reads on a blocking connection of its own, as separate processes would.
+  const blocking = db.blocking.duplicate();
+  const logs: Record<string, unknown>[] = [];
+  const projector = createProjector({
+    sql: db.sql,
+    redis: db.redis,
+    blocking,
+    config: db.config,
+    metrics,
+    handlers: opts.handlers,
+    consumerName: opts.consumerName,
+    log: (l) => logs.push(l),
+  });
+  await projector.start();
+  return {
+    projector,
+    metrics,
+    logs,
+    /** Waits until every stream entry has been handled and acknowledged. */
+    settle: (timeoutMs = 15_000) =>
+      waitFor(async () => (await backlog(db, projector.streams)) === 0, timeoutMs, "the projector to drain"),
+    async stop() {
+      await projector.stop();
+      blocking.disconnect();
+    },
+  };
+}
