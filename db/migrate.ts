@@ -26,13 +26,17 @@ export async function migrate(
   dir = SQL_DIR,
   log: (m: string) => void = () => {},
 ): Promise<string[]> {
-  await sql`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    text PRIMARY KEY,
-      name       text NOT NULL,
-      checksum   text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`;
+  // Under the lock too: two processes creating the table at once would collide on its type.
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    text PRIMARY KEY,
+        name       text NOT NULL,
+        checksum   text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+  });
   const applied: string[] = [];
   for (const m of await listMigrations(dir)) {
     const text = await Bun.file(m.file).text();

@@ -4,7 +4,6 @@ import type { FeedEvent } from "../core/events.ts";
 import { keys } from "../core/redis-keys.ts";
 import { GROUPS, publishEvents } from "../core/streams.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
-import { backoffMs } from "./consumer.ts";
 import { listDeadLetters, replayDeadLetters } from "./dlq.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
@@ -192,17 +191,6 @@ describe("retries and the dead-letter stream", () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.deliveries).toBe(1);
     await p.stop();
-  });
-
-  test("backoff grows exponentially with jitter and stays under its cap", () => {
-    for (let d = 1; d <= 10; d++) {
-      const ceiling = Math.min(1000, 10 * 2 ** (d - 1));
-      for (let i = 0; i < 20; i++) {
-        const ms = backoffMs(d, 10, 1000);
-        expect(ms).toBeGreaterThanOrEqual(ceiling / 2);
-        expect(ms).toBeLessThanOrEqual(ceiling);
-      }
-    }
   });
 });
 

@@ -17,6 +17,11 @@ export function shouldTrim(userId: string, postId: string): boolean {
   return (BigInt(userId) + (BigInt(postId) >> 10n)) % TRIM_EVERY === 0n;
 }
 
+/** Authors with more followers than the threshold are pulled at read time, not pushed. */
+export function fanOutMode(followers: number, threshold: number): "push" | "pull" {
+  return followers > threshold ? "pull" : "push";
+}
+
 /**
  * PostCreatedEvent: push the post into every follower's user_feed in batches and onto the
  * cached heads that exist; authors above FANOUT_PULL_THRESHOLD are not pushed (their followers
@@ -32,7 +37,7 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
   await insertOwnFeedItem(sql, postId, authorId);
   await pushToHeads(redis, [authorId], post, config.FEED_CACHE_ITEMS);
 
-  if ((await followerCount(sql, authorId)) > config.FANOUT_PULL_THRESHOLD) {
+  if (fanOutMode(await followerCount(sql, authorId), config.FANOUT_PULL_THRESHOLD) === "pull") {
     await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
   } else {
     let after = "0";

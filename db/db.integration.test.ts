@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { composeId, shardOf, timestampOf } from "../core/ids.ts";
+import { createSql } from "./client.ts";
+import { listMigrations, migrate } from "./migrate.ts";
+import { openTestDb, type TestDb } from "./testing.ts";
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await openTestDb();
+});
+afterAll(async () => {
+  await db.close();
+});
+
+describe("migrations", () => {
+  test("every migration is recorded once with its checksum", async () => {
+    const files = await listMigrations();
+    expect(files.length).toBeGreaterThan(0);
+    const rows = await db.sql`SELECT version FROM schema_migrations ORDER BY version`;
+    expect(rows.map((r) => r.version)).toEqual(files.map((f) => f.version));
+  });
+
+  test("two processes migrating a fresh database at once apply each migration once", async () => {
+    const name = `feed_migrate_${process.pid}`;
+    await db.sql`DROP DATABASE IF EXISTS ${db.sql(name)}`;
+    await db.sql`CREATE DATABASE ${db.sql(name)}`;
+    const url = new URL(db.config.DATABASE_URL);
+    url.pathname = `/${name}`;
+    const a = createSql({ url: url.toString(), max: 2 });
+    const b = createSql({ url: url.toString(), max: 2 });
+    try {
+      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+      const files = await listMigrations();
+      expect([...ra, ...rb].sort()).toEqual(files.map((f) => f.version));
+      expect(await migrate(a)).toEqual([]);
+      const parts =
+        await a`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'user_feed'::regclass`;
+      expect(parts[0]?.n).toBeGreaterThanOrEqual(16);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+      await db.sql`DROP DATABASE IF EXISTS ${db.sql(name)}`;
+    }
+  });
+
+  test("a migration edited after it was applied is refused", async () => {
+    const dir = `${import.meta.dir}/../.dev/tmp-migrations-${process.pid}`;
+    await Bun.write(`${dir}/0001_core.sql`, "SELECT 1;");
+    await expect(migrate(db.sql, dir)).rejects.toThrow(/changed after it was applied/);
+    await Bun.$`rm -rf ${dir}`;
+  });
+});
+
+describe("ids in SQL", () => {
+  test("next_id embeds the shard and the time exactly as core/ids does", async () => {
+    const before = Date.now();
+    const rows = await db.sql<{ id: string; shard: number; t: Date }[]>`
+      SELECT i::text AS id, id_shard(i) AS shard, id_time(i) AS t FROM (SELECT next_id(1234) AS i) x`;
+    const after = Date.now();
+    const { id, shard, t } = rows[0]!;
+    expect(shardOf(id)).toBe(1234);
+    expect(shard).toBe(1234);
+    expect(timestampOf(id)).toBeGreaterThanOrEqual(before - 5);
+    expect(timestampOf(id)).toBeLessThanOrEqual(after + 5);
+    expect(t.getTime()).toBe(timestampOf(id));
+    const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+    const [back] =
+      await db.sql`SELECT id_shard(${composeId(ts, 99, 1).toString()}::bigint) AS s, id_time(${composeId(ts, 99, 1).toString()}::bigint) AS t`;
+    expect(back?.s).toBe(99);
+    expect((back?.t as Date).getTime()).toBe(ts);
+  });
+
+  test("a thousand ids from one shard in one statement are all distinct", async () => {
+    const rows = await db.sql<{ id: string }[]>`SELECT next_id(7)::text AS id FROM generate_series(1, 1000)`;
+    const ids = rows.map((r) => BigInt(r.id));
+    expect(new Set(ids).size).toBe(1000);
+  });
+});

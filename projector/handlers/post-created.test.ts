@@ -1,0 +1,22 @@
+import { describe, expect, test } from "bun:test";
+import { composeId } from "../../core/ids.ts";
+import { fanOutMode, shouldTrim } from "./post-created.ts";
+
+describe("PostCreated decisions", () => {
+  test("push below or at the threshold, pull above it", () => {
+    expect(fanOutMode(0, 10_000)).toBe("push");
+    expect(fanOutMode(10_000, 10_000)).toBe("push");
+    expect(fanOutMode(10_001, 10_000)).toBe("pull");
+  });
+
+  test("about one delivery in sixteen trims the reader's feed, deterministically", () => {
+    const post = composeId(Date.now(), 7, 3).toString();
+    let trims = 0;
+    for (let u = 1; u <= 1600; u++) {
+      const a = shouldTrim(String(u), post);
+      expect(shouldTrim(String(u), post)).toBe(a);
+      if (a) trims++;
+    }
+    expect(trims).toBe(100);
+  });
+});
