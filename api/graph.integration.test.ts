@@ -262,6 +262,22 @@ describe("ops routes", () => {
     expect(h.headers.get("x-request-id")).toBe("req-12345678");
   });
 
+  test("an unexpected failure is a 500 problem naming the request id, with no stack", async () => {
+    const { createSql } = await import("../db/client.ts");
+    const dead = createSql({ url: "postgres://feed:feed@127.0.0.1:1/none", max: 1 });
+    const broken = testApp({ ...db, sql: dead });
+    const u = await db.makeUser();
+    const r = await broken.call("POST", "/follows", {
+      token: u.token,
+      json: { user_id: u.id.replace(/.$/, "1") },
+    });
+    expect(r.status).toBe(500);
+    expect(r.body.code).toBe("internal");
+    expect(r.body.detail).toContain(r.body.request_id);
+    expect(JSON.stringify(r.body)).not.toContain(".ts:");
+    await dead.end({ timeout: 1 });
+  });
+
   test("/ready is a 503 problem when PostgreSQL is unreachable", async () => {
     const { createSql } = await import("../db/client.ts");
     const dead = createSql({ url: "postgres://feed:feed@127.0.0.1:1/none", max: 1 });

@@ -9,7 +9,7 @@ export function streamNames(partitions: number): string[] {
 
 export interface PublishItem {
   stream: string;
-  event: { id: string; type: string };
+  event: { id: string; type: string; [field: string]: unknown };
 }
 
 /**

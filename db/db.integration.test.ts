@@ -63,10 +63,10 @@ describe("ids in SQL", () => {
     expect(timestampOf(id)).toBeLessThanOrEqual(after + 5);
     expect(t.getTime()).toBe(timestampOf(id));
     const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-    const [back] =
-      await db.sql`SELECT id_shard(${composeId(ts, 99, 1).toString()}::bigint) AS s, id_time(${composeId(ts, 99, 1).toString()}::bigint) AS t`;
-    expect(back?.s).toBe(99);
-    expect((back?.t as Date).getTime()).toBe(ts);
+    const made = composeId(ts, 99, 1).toString();
+    const [back] = await db.sql<{ s: number; t: Date }[]>`SELECT id_shard(${made}::bigint) AS s, id_time(${made}::bigint) AS t`;
+    expect(back!.s).toBe(99);
+    expect(back!.t.getTime()).toBe(ts);
   });
 
   test("a thousand ids from one shard in one statement are all distinct", async () => {

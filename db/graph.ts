@@ -17,12 +17,6 @@ export async function deleteFollow(sql: AnySql, followerId: string, followeeId: 
   return rows.length === 1;
 }
 
-export async function followExists(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
-  const rows =
-    await sql`SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId}`;
-  return rows.length === 1;
-}
-
 export async function insertLike(sql: AnySql, userId: string, postId: string): Promise<boolean> {
   const rows = await sql`
     INSERT INTO likes (user_id, post_id) VALUES (${userId}, ${postId}) ON CONFLICT DO NOTHING RETURNING 1`;

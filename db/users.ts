@@ -31,13 +31,6 @@ export async function findUser(sql: AnySql, id: string): Promise<UserRow | undef
   return row;
 }
 
-export async function findUsers(sql: AnySql, ids: readonly string[]): Promise<UserRow[]> {
-  if (ids.length === 0) return [];
-  return sql<
-    UserRow[]
-  >`SELECT id, handle, display_name, avatar_key FROM users WHERE id = ANY(${ids as string[]}::bigint[])`;
-}
-
 export async function userExists(sql: AnySql, id: string): Promise<boolean> {
   const [row] = await sql`SELECT 1 FROM users WHERE id = ${id}`;
   return row !== undefined;

@@ -1,4 +1,4 @@
-import { GROUPS } from "../core/streams.ts";
+import { GROUPS, streamNames } from "../core/streams.ts";
 import { type TestDb, waitFor } from "../db/testing.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { createProjectorMetrics } from "./metrics.ts";
@@ -30,7 +30,10 @@ export async function startTestProjector(
   db: TestDb,
   opts: { handlers?: HandlerMap; consumerName?: string } = {},
 ) {
-  const metrics = createProjectorMetrics({ redis: db.redis });
+  const metrics = createProjectorMetrics({
+    redis: db.redis,
+    streams: streamNames(db.config.STREAM_PARTITIONS),
+  });
   // Each instance reads on a blocking connection of its own, as separate processes would.
   const blocking = db.blocking.duplicate();
   const logs: Record<string, unknown>[] = [];
