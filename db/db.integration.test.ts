@@ -64,7 +64,9 @@ describe("ids in SQL", () => {
     expect(t.getTime()).toBe(timestampOf(id));
     const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
     const made = composeId(ts, 99, 1).toString();
-    const [back] = await db.sql<{ s: number; t: Date }[]>`SELECT id_shard(${made}::bigint) AS s, id_time(${made}::bigint) AS t`;
+    const [back] = await db.sql<
+      { s: number; t: Date }[]
+    >`SELECT id_shard(${made}::bigint) AS s, id_time(${made}::bigint) AS t`;
     expect(back!.s).toBe(99);
     expect(back!.t.getTime()).toBe(ts);
   });
