@@ -134,6 +134,16 @@ export async function runCommand<B>(
   return { status: result.status, body: result.body, replayed: false };
 }
 
+/** Writes a command's outcome to the response: its status, and the replay marker. */
+export function answer<B>(
+  out: CommandOutcome<B>,
+  set: { status?: number | string; headers: Record<string, string | number> },
+): B {
+  set.status = out.status;
+  if (out.replayed) set.headers["idempotent-replayed"] = "true";
+  return out.body;
+}
+
 /**
  * XADD after commit. A failure here is not the client's problem and not lost: the rows are
  * committed and the sweeper will publish them, so it is logged, never answered as an error.

@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
@@ -11,17 +12,16 @@ export const followRoutes = (deps: Deps) =>
     .use(requireAuth(deps))
     .post(
       "/follows",
-      async ({ viewer, body, headers, set }) => {
-        const out = await followUser(
-          deps,
-          viewer,
-          checkId(body.user_id, "user_id", "body"),
-          headers["idempotency-key"],
-        );
-        set.status = out.status;
-        if (out.replayed) set.headers["idempotent-replayed"] = "true";
-        return out.body;
-      },
+      async ({ viewer, body, headers, set }) =>
+        answer(
+          await followUser(
+            deps,
+            viewer,
+            checkId(body.user_id, "user_id", "body"),
+            headers["idempotency-key"],
+          ),
+          set,
+        ),
       {
         body: t.Object({ user_id: Id }, { additionalProperties: false }),
         headers: IdempotencyHeaders,

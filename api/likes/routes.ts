@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
@@ -11,17 +12,11 @@ export const likeRoutes = (deps: Deps) =>
     .use(requireAuth(deps))
     .post(
       "/likes",
-      async ({ viewer, body, headers, set }) => {
-        const out = await likePost(
-          deps,
-          viewer,
-          checkId(body.post_id, "post_id", "body"),
-          headers["idempotency-key"],
-        );
-        set.status = out.status;
-        if (out.replayed) set.headers["idempotent-replayed"] = "true";
-        return out.body;
-      },
+      async ({ viewer, body, headers, set }) =>
+        answer(
+          await likePost(deps, viewer, checkId(body.post_id, "post_id", "body"), headers["idempotency-key"]),
+          set,
+        ),
       {
         body: t.Object({ post_id: Id }, { additionalProperties: false }),
         headers: IdempotencyHeaders,

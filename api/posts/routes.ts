@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import { POST_TEXT_MAX } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
+import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
@@ -13,12 +14,8 @@ export const postRoutes = (deps: Deps) =>
     .use(requireAuth(deps))
     .post(
       "/posts",
-      async ({ viewer, body, headers, set }) => {
-        const out = await createPost(deps, viewer, body, headers["idempotency-key"]);
-        set.status = out.status;
-        if (out.replayed) set.headers["idempotent-replayed"] = "true";
-        return out.body;
-      },
+      async ({ viewer, body, headers, set }) =>
+        answer(await createPost(deps, viewer, body, headers["idempotency-key"]), set),
       {
         body: t.Object(
           {
