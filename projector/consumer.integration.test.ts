@@ -7,6 +7,7 @@ import { openTestDb, type TestDb } from "../db/testing.ts";
 import { listDeadLetters, replayDeadLetters } from "./dlq.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
+import { pruneConsumers } from "./stream-trimmer.ts";
 import { backlog, startTestProjector, waitFor } from "./testing.ts";
 
 // The consumer's delivery guarantees against real Redis Streams and PostgreSQL: redelivery,
@@ -297,6 +298,31 @@ describe("consumer failure and recovery", () => {
     );
     expect(total).toBeLessThan(before.reduce((x, y) => x + y, 0) + p.projector.streams.length);
     await p.stop();
+  });
+
+  test("consumers left behind by restarts are pruned once idle with nothing pending", async () => {
+    const s = keys.stream(0);
+    await db.redis.xgroup("CREATE", s, GROUPS.projector, "0", "MKSTREAM");
+    await db.redis.xadd(s, "*", "n", "1");
+    await db.redis.xadd(s, "*", "n", "2");
+    const read = async (consumer: string) =>
+      (await db.redis.xreadgroup(
+        "GROUP",
+        GROUPS.projector,
+        consumer,
+        "COUNT",
+        1,
+        "STREAMS",
+        s,
+        ">",
+      ))![0]![1][0]![0];
+    await db.redis.xack(s, GROUPS.projector, await read("gone-empty"));
+    await read("gone-busy"); // dies holding an entry
+    await Bun.sleep(30);
+    expect(await pruneConsumers(db.redis, [s], GROUPS.projector, 10)).toBe(1);
+    const left = ((await db.redis.xinfo("CONSUMERS", s, GROUPS.projector)) as unknown[][]).map((c) => c[1]);
+    expect(left).toEqual(["gone-busy"]);
+    expect(await pruneConsumers(db.redis, [keys.stream(1)], GROUPS.projector, 10)).toBe(0); // no such stream: nothing to do
   });
 
   test("stop() finishes the entry in hand and leaves the rest pending for others", async () => {

@@ -3,20 +3,25 @@ import type { Sql } from "../db/client.ts";
 import { purgeExpiredKeys } from "../db/idempotency.ts";
 import { purgePublished } from "../db/outbox.ts";
 import { purgeProcessedEvents } from "../db/projections.ts";
-import { trimStreams } from "./stream-trimmer.ts";
+import { pruneConsumers, trimStreams } from "./stream-trimmer.ts";
 
 // Periodic upkeep: trim streams below what every group acknowledged (and record the position),
 // and purge what has outlived its purpose. Retention is generous: processed_events must outlive
 // any redelivery, and the outbox must outlive any republish after a lost consumer group.
 
-export const RETENTION = { outboxHours: 48, processedEventsHours: 7 * 24 } as const;
+export const RETENTION = {
+  outboxHours: 48,
+  processedEventsHours: 7 * 24,
+  idleConsumerMs: 3_600_000,
+} as const;
 
 export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: string[], group: string) {
   const trimmed = await trimStreams(d, streams, group);
+  const consumersPruned = await pruneConsumers(d.redis, streams, group, RETENTION.idleConsumerMs);
   const [keysPurged, outboxPurged, processedPurged] = await Promise.all([
     purgeExpiredKeys(d.sql),
     purgePublished(d.sql, RETENTION.outboxHours),
     purgeProcessedEvents(d.sql, RETENTION.processedEventsHours),
   ]);
-  return { trimmed, keysPurged, outboxPurged, processedPurged };
+  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged };
 }

@@ -229,6 +229,56 @@ describe("command → event → projector → read model → query", () => {
       pages++;
     } while (cursor);
     expect(pages).toBe(3);
+
+    // Redis work per page does not grow with the page either (no consumer running meanwhile).
+    await proj.stop();
+    const commands = async () =>
+      Number(/total_commands_processed:(\d+)/.exec(await db.redis.info("stats"))![1]);
+    const perPage: number[] = [];
+    for (const limit of [5, 50]) {
+      const before = await commands();
+      await feed(reader.token, `?limit=${limit}`);
+      perPage.push((await commands()) - before - 1); // minus the INFO itself
+    }
+    expect(perPage[0]).toBe(perPage[1]!);
+  });
+
+  test("pages past the cached head come from a keyset scan of user_feed, each post once", async () => {
+    await proj.stop();
+    const small = await openTestDb({ STREAM_PARTITIONS: "4", FEED_CACHE_ITEMS: "10" });
+    try {
+      const sapi = testApp(small);
+      const sproj = await startTestProjector(small);
+      const reader = await small.makeUser();
+      const author = await small.makeUser();
+      await sapi.call("POST", "/follows", { token: reader.token, json: { user_id: author.id } });
+      const created: string[] = [];
+      for (let i = 0; i < 33; i++) {
+        const r = await sapi.call("POST", "/posts", {
+          token: author.token,
+          json: { text: `k${i}` },
+          headers: { "idempotency-key": key() },
+        });
+        created.push(r.body.id);
+      }
+      await sproj.settle();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const r: { body: { items: { id: string }[]; next_cursor: string | null } } = await sapi.call(
+          "GET",
+          `/feed?limit=4${cursor ? `&cursor=${cursor}` : ""}`,
+          { token: reader.token },
+        );
+        seen.push(...r.body.items.map((i) => i.id));
+        cursor = r.body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual([...created].reverse());
+      expect(await small.redis.zcard(keys.feedHead(reader.id))).toBe(11); // 10 items + the sentinel
+      await sproj.stop();
+    } finally {
+      await small.close();
+    }
   });
 
   test("a crash between commit and XADD is repaired by the outbox sweeper", async () => {

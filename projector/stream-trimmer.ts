@@ -56,3 +56,34 @@ export async function trimStreams(
 }
 
 export { compareIds };
+
+/**
+ * Consumers are named per process, so every restart leaves one behind. Those idle past
+ * `idleMs` with nothing pending are removed; one with pending entries stays until XAUTOCLAIM has
+ * taken them over.
+ */
+export async function pruneConsumers(
+  redis: Redis,
+  streams: string[],
+  group: string,
+  idleMs: number,
+): Promise<number> {
+  let removed = 0;
+  for (const stream of streams) {
+    let consumers: unknown[][];
+    try {
+      consumers = (await redis.xinfo("CONSUMERS", stream, group)) as unknown[][];
+    } catch {
+      continue; // no stream or no group yet
+    }
+    for (const c of consumers) {
+      const f: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < c.length; i += 2) f[String(c[i])] = c[i + 1];
+      if (Number(f.pending) === 0 && Number(f.idle) > idleMs) {
+        await redis.xgroup("DELCONSUMER", stream, group, String(f.name));
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
