@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
 import { parseConfig } from "./config.ts";
-import { signAccessToken, TokenError, verifyAccessToken } from "./tokens.ts";
+import { createTokenVerifier, signAccessToken, TokenError, verifyAccessToken } from "./tokens.ts";
 
 const config = parseConfig({ JWT_SECRET: "a-test-secret-that-is-long-enough-0123456789" });
 const key = new TextEncoder().encode(config.JWT_SECRET);
@@ -97,5 +97,35 @@ describe("access tokens", () => {
       .setExpirationTime("5m")
       .sign(key);
     await rejects(t, /subject/);
+  });
+});
+
+describe("the remembering verifier", () => {
+  test("accepts a good token again without re-verifying, and never a bad one", async () => {
+    const verify = createTokenVerifier(config, 2);
+    const a = (await signAccessToken(config, "11")).token;
+    const b = (await signAccessToken(config, "12")).token;
+    const c = (await signAccessToken(config, "13")).token;
+    expect((await verify(a)).sub).toBe("11");
+    expect((await verify(a)).sub).toBe("11");
+    await verify(b);
+    await verify(c); // evicts a; a verifies again from scratch
+    expect((await verify(a)).sub).toBe("11");
+    const tampered = `${a.slice(0, -2)}xx`;
+    await expect(verify(tampered)).rejects.toBeInstanceOf(TokenError);
+    await expect(verify(tampered)).rejects.toBeInstanceOf(TokenError);
+  });
+
+  test("forgets a token once it has expired", async () => {
+    const verify = createTokenVerifier(config);
+    const now = Math.floor(Date.now() / 1000);
+    const soon = await base()
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt" })
+      .setIssuedAt(now - 10)
+      .setExpirationTime(now + 1)
+      .sign(key);
+    expect((await verify(soon)).sub).toBe("7312950014423042");
+    await Bun.sleep(1100);
+    await expect(verify(soon)).rejects.toThrow(/expired/);
   });
 });

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { type CachedUser, cacheUsers } from "../../core/cache.ts";
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
-import { TokenError, verifyAccessToken } from "../../core/tokens.ts";
+import { createTokenVerifier, TokenError } from "../../core/tokens.ts";
 import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
 
@@ -14,6 +14,16 @@ export type Viewer = CachedUser;
 
 const challenge = (error: string, description: string) =>
   `Bearer realm="feed", error="${error}", error_description="${description.replaceAll('"', "'")}"`;
+
+const verifiers = new WeakMap<Deps["config"], ReturnType<typeof createTokenVerifier>>();
+function verifierOf(config: Deps["config"]) {
+  let v = verifiers.get(config);
+  if (!v) {
+    v = createTokenVerifier(config);
+    verifiers.set(config, v);
+  }
+  return v;
+}
 
 export async function authenticate(deps: Deps, header: string | undefined): Promise<Viewer> {
   if (!header) {
@@ -33,7 +43,7 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
   }
   let sub: string;
   try {
-    sub = (await verifyAccessToken(deps.config, m[1]!)).sub;
+    sub = (await verifierOf(deps.config)(m[1]!)).sub;
   } catch (e) {
     const why = e instanceof TokenError ? e.message : "token is invalid";
     throw new AppError("unauthorized", `invalid access token: ${why}`, {
