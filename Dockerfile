@@ -15,6 +15,8 @@ COPY db ./db
 COPY sql ./sql
 COPY api ./api
 COPY projector ./projector
+# The mock identity provider ships in the image for compose's development setup only.
+COPY e2e/mock-idp ./e2e/mock-idp
 USER bun
 EXPOSE 3000 9101
 CMD ["bun", "api/main.ts"]

@@ -1,5 +1,6 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
+import { authRoutes } from "./auth/routes.ts";
 import type { Deps } from "./deps.ts";
 import { feedRoutes } from "./feed/routes.ts";
 import { followRoutes } from "./follows/routes.ts";
@@ -16,6 +17,7 @@ export type { Deps } from "./deps.ts";
  * app.handle(new Request(…)). Everything it touches comes in through deps.
  */
 export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknown>) => void } = {}) {
+  if (opts.log && !deps.log) deps = { ...deps, log: opts.log };
   return new Elysia({ normalize: false })
     .use(
       problemPlugin({
@@ -47,6 +49,7 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
       }),
     )
     .use(healthRoutes(deps))
+    .use(authRoutes(deps))
     .use(feedRoutes(deps))
     .use(postRoutes(deps))
     .use(likeRoutes(deps))

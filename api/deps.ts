@@ -15,4 +15,6 @@ export interface Deps {
   config: Config;
   metrics: ApiMetrics;
   hooks?: ApiHooks;
+  /** Structured log lines (JSON); tests leave it out. */
+  log?: (line: Record<string, unknown>) => void;
 }

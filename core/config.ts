@@ -20,10 +20,15 @@ const schema = z.object({
   TEST_REDIS_URL: z.url().default("redis://127.0.0.1:56379/1"),
   PORT: int(3000, 1, 65535),
   PROJECTOR_METRICS_PORT: int(9101, 1, 65535),
-  PUBLIC_URL: z.url().default("http://127.0.0.1:3000"),
+  PUBLIC_URL: z.url().default("http://localhost:3000"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
   JWT_AUDIENCE: z.string().min(1).default("feed-api"),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
+  REFRESH_IDLE_DAYS: int(7, 1, 90),
+  REFRESH_ABSOLUTE_DAYS: int(30, 1, 365),
+  LOGIN_STATE_TTL_SECONDS: int(600, 60, 600),
+  /** Port of the bundled mock identity provider (development and tests only). */
+  MOCK_IDP_PORT: int(9400, 1, 65535),
   // Media and SSO settings are read now so that one module knows every variable; they are used
   // by later issues.
   S3_ENDPOINT: optional,

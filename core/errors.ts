@@ -8,11 +8,17 @@ export const ERRORS = {
   invalid_cursor: { status: 400, title: "Invalid cursor" },
   idempotency_key_missing: { status: 400, title: "Idempotency-Key header required" },
   idempotency_key_invalid: { status: 400, title: "Invalid Idempotency-Key header" },
+  login_state_invalid: { status: 400, title: "Sign-in state missing, mismatched, expired or already used" },
+  provider_error: { status: 400, title: "The identity provider refused the sign-in" },
   unauthorized: { status: 401, title: "Authentication required" },
+  id_token_invalid: { status: 401, title: "The identity provider's ID token failed verification" },
+  refresh_token_invalid: { status: 401, title: "Refresh token invalid or expired" },
+  refresh_token_reused: { status: 401, title: "Refresh token already used; the session was revoked" },
   forbidden: { status: 403, title: "Forbidden" },
   not_found: { status: 404, title: "Not found" },
   post_not_found: { status: 404, title: "Post not found" },
   user_not_found: { status: 404, title: "User not found" },
+  provider_not_found: { status: 404, title: "Unknown or disabled sign-in provider" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
   payload_too_large: { status: 413, title: "Payload too large" },
@@ -22,6 +28,7 @@ export const ERRORS = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal server error" },
   not_ready: { status: 503, title: "Service not ready" },
+  provider_unavailable: { status: 502, title: "The identity provider could not be reached" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -14,6 +14,8 @@ export const keys = {
   postStats: (postId: string) => `post:stats:${postId}`,
   user: (userId: string) => `user:${userId}`,
   popular: "posts:popular",
+  /** A sign-in state already redeemed at the callback (single use). */
+  usedLoginState: (state: string) => `auth:state:${state}`,
 } as const;
 
 /** Marker member so an empty feed still has a head key (pushes only go to existing heads). */

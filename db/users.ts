@@ -53,3 +53,16 @@ export async function findProfile(
     WHERE u.id = ${id}`;
   return row;
 }
+
+/** Creates a user unless the handle is taken (then undefined: try another handle). */
+export async function insertUserIfHandleFree(
+  sql: AnySql,
+  u: { shard: number; handle: string; display_name: string },
+): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`
+    INSERT INTO users (id, handle, display_name)
+    VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name})
+    ON CONFLICT (handle) DO NOTHING
+    RETURNING id::text, handle, display_name, avatar_key`;
+  return row;
+}

@@ -9,7 +9,7 @@ import { insertUser } from "../db/users.ts";
 // Users come from a factory until SSO lands (issue 3); tokens from the same signer the api uses.
 
 const config = loadConfig();
-const base = process.env.E2E_BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
+const base = process.env.E2E_BASE_URL ?? `http://localhost:${config.PORT}`;
 const sql = createSql({ url: config.DATABASE_URL, max: 2 });
 
 afterAll(async () => {

@@ -147,13 +147,29 @@ export class Consumer {
       ...this.o.streams.map(() => ">"),
     )) as [string, Entry[]][] | null;
     for (const [stream, entries] of res ?? []) {
-      for (const [id, fields] of entries) {
-        if (!this.running) return handled;
+      for (let i = 0; i < entries.length; i++) {
+        if (!this.running) {
+          await this.release(stream, entries.slice(i).map(([id]) => id));
+          continue;
+        }
+        const [id, fields] = entries[i]!;
         await this.handle(stream, id, fields);
         handled++;
       }
     }
     return handled;
+  }
+
+  /**
+   * Entries read but not handled because we are stopping: marked idle for the whole claim
+   * timeout, so the next XAUTOCLAIM of any other consumer takes them at once instead of
+   * waiting for the timeout to pass.
+   */
+  private async release(stream: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.o.redis
+      .xclaim(stream, this.o.group, this.name, 0, ...ids, "IDLE", this.o.config.CLAIM_TIMEOUT_MS, "JUSTID")
+      .catch((e) => this.log({ level: "warn", msg: "could not release entries on stop", stream, error: String(e) }));
   }
 
   /** Applies one entry; acknowledges it on success, schedules a retry or dead-letters on failure. */

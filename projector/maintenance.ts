@@ -3,6 +3,7 @@ import type { Sql } from "../db/client.ts";
 import { purgeExpiredKeys } from "../db/idempotency.ts";
 import { purgePublished } from "../db/outbox.ts";
 import { purgeProcessedEvents } from "../db/projections.ts";
+import { purgeExpiredRefreshTokens } from "../db/refresh-tokens.ts";
 import { pruneConsumers, trimStreams } from "./stream-trimmer.ts";
 
 // Periodic upkeep: trim streams below what every group acknowledged (and record the position),
@@ -18,10 +19,11 @@ export const RETENTION = {
 export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: string[], group: string) {
   const trimmed = await trimStreams(d, streams, group);
   const consumersPruned = await pruneConsumers(d.redis, streams, group, RETENTION.idleConsumerMs);
-  const [keysPurged, outboxPurged, processedPurged] = await Promise.all([
+  const [keysPurged, outboxPurged, processedPurged, refreshPurged] = await Promise.all([
     purgeExpiredKeys(d.sql),
     purgePublished(d.sql, RETENTION.outboxHours),
     purgeProcessedEvents(d.sql, RETENTION.processedEventsHours),
+    purgeExpiredRefreshTokens(d.sql),
   ]);
-  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged };
+  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged, refreshPurged };
 }

@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { openTestDb, type TestDb } from "../../db/testing.ts";
+import { type MockIdp, startMockIdp } from "../../e2e/mock-idp/mock-idp.ts";
+import { testApp } from "../testing.ts";
+
+// The sign-in flow against the bundled mock identity provider (a real HTTP server), the api
+// in-process, real PostgreSQL and Redis.
+
+const IDP_PORT = 9411;
+let db: TestDb;
+let idp: MockIdp;
+let api: ReturnType<typeof testApp>;
+
+beforeAll(async () => {
+  idp = await startMockIdp(IDP_PORT);
+  db = await openTestDb({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: "feed-test",
+    OIDC_CLIENT_SECRET: "s3cret",
+    PUBLIC_URL: "http://localhost:3999",
+  });
+});
+afterAll(async () => {
+  await db.close();
+  await idp.stop();
+});
+beforeEach(async () => {
+  await db.reset();
+  api = testApp(db);
+});
+
+/** Starts a login; returns the sealed cookie and the provider's redirect back to us. */
+async function begin(hint: string) {
+  const login = await api.call("GET", `/auth/oidc/login?login_hint=${hint}`);
+  expect(login.status).toBe(302);
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const location = login.headers.get("location")!;
+  const atIdp = await fetch(location, { redirect: "manual" });
+  expect(atIdp.status).toBe(302);
+  const back = new URL(atIdp.headers.get("location")!);
+  return { cookie, back, location: new URL(location) };
+}
+const finish = (back: URL, cookie: string) =>
+  api.call("GET", `${back.pathname}${back.search}`, { headers: cookie ? { cookie } : {} });
+async function signIn(hint: string) {
+  const { cookie, back } = await begin(hint);
+  const r = await finish(back, cookie);
+  expect(r.status).toBe(200);
+  return r.body as {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    token_type: string;
+    user: { id: string; handle: string };
+  };
+}
+const count = async (table: string) =>
+  (await db.sql`SELECT count(*)::int AS n FROM ${db.sql(table)}`)[0]!.n as number;
+
+describe("sign-in through the OIDC provider", () => {
+  test("the login redirect carries state, S256 PKCE, nonce and login_hint, and sets a short-lived httpOnly cookie", async () => {
+    const login = await api.call("GET", "/auth/oidc/login?login_hint=dora");
+    const url = new URL(login.headers.get("location")!);
+    expect(url.origin).toBe(idp.issuer);
+    expect(url.searchParams.get("redirect_uri")).toBe("http://localhost:3999/auth/oidc/callback");
+    expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+    for (const p of ["state", "code_challenge", "nonce"])
+      expect(url.searchParams.get(p)?.length).toBeGreaterThanOrEqual(32);
+    expect(url.searchParams.get("login_hint")).toBe("dora");
+    const cookie = login.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/Max-Age=600/);
+    expect(cookie).not.toContain(url.searchParams.get("state")!);
+  });
+
+  test("the first sign-in creates the user and its event; the second finds the same user", async () => {
+    const first = await signIn("alice");
+    expect(first).toMatchObject({ token_type: "Bearer", expires_in: 900, user: { handle: "alice" } });
+    expect(first.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
+    const me = await api.call("GET", "/me", { token: first.access_token });
+    expect(me.body).toMatchObject({ id: first.user.id, handle: "alice", display_name: "Alice" });
+    const again = await signIn("alice");
+    expect(again.user.id).toBe(first.user.id);
+    expect(await count("users")).toBe(1);
+    const events = await db.sql`SELECT type, event FROM outbox`;
+    expect(events.map((e) => e.type)).toEqual(["UserRegistered"]);
+    expect(events[0]!.event.payload).toEqual({ user_id: first.user.id, handle: "alice" });
+    const [identity] = await db.sql`SELECT provider, subject, email FROM user_identities`;
+    expect(identity).toEqual({ provider: "oidc", subject: "alice", email: "alice@example.test" });
+  });
+
+  test("a handle already taken gets a suffix", async () => {
+    await db.makeUser("bob");
+    const r = await signIn("bob");
+    expect(r.user.handle).toMatch(/^bob_\d+$/);
+  });
+
+  test("concurrent first sign-ins of one subject make one user", async () => {
+    const starts = await Promise.all(Array.from({ length: 6 }, () => begin("carol")));
+    const results = await Promise.all(starts.map((s) => finish(s.back, s.cookie)));
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(new Set(results.map((r) => r.body.user.id)).size).toBe(1);
+    expect(await count("users")).toBe(1);
+    expect(await count("user_identities")).toBe(1);
+  });
+});
+
+describe("sign-in failures create nothing", () => {
+  async function refused(
+    r: { status: number; body: { code: string; detail: string } },
+    status: number,
+    code: string,
+    detail: RegExp,
+  ) {
+    expect(r.status).toBe(status);
+    expect(r.body.code).toBe(code);
+    expect(r.body.detail).toMatch(detail);
+    expect(await count("users")).toBe(0);
+    expect(await count("refresh_tokens")).toBe(0);
+  }
+
+  test("a callback without its cookie", async () => {
+    const { back } = await begin("eve");
+    await refused(await finish(back, ""), 400, "login_state_invalid", /cookie is missing/);
+  });
+
+  test("a state that does not match the cookie", async () => {
+    const a = await begin("eve");
+    const b = await begin("eve");
+    await refused(await finish(a.back, b.cookie), 400, "login_state_invalid", /state does not match/);
+  });
+
+  test("a state used twice", async () => {
+    const { cookie, back } = await begin("frank");
+    expect((await finish(back, cookie)).status).toBe(200);
+    await db.sql`TRUNCATE users, user_identities, refresh_tokens, outbox CASCADE`;
+    await refused(await finish(back, cookie), 400, "login_state_invalid", /already used/);
+  });
+
+  test("a cookie that was tampered with", async () => {
+    const { cookie, back } = await begin("gina");
+    const broken = cookie.slice(0, -3) + (cookie.endsWith("A") ? "BBB" : "AAA");
+    await refused(await finish(back, broken), 400, "login_state_invalid", /not valid/);
+  });
+
+  test("a cookie started for another provider", async () => {
+    const { cookie, back } = await begin("hank");
+    const r = await api.call("GET", `/auth/github/callback${back.search}`, { headers: { cookie } });
+    expect(r.status).toBe(404); // github is not enabled here
+    expect(r.body.code).toBe("provider_not_found");
+  });
+
+  test("the provider answers with an error (access_denied)", async () => {
+    const { cookie, back } = await begin("ivy");
+    const denied = new URL(back);
+    denied.searchParams.delete("code");
+    denied.searchParams.set("error", "access_denied");
+    await refused(await finish(denied, cookie), 400, "provider_error", /access_denied/);
+  });
+
+  test("the token endpoint refuses the code", async () => {
+    const { cookie, back } = await begin("jack");
+    idp.failNextToken("invalid_grant");
+    await refused(await finish(back, cookie), 400, "provider_error", /invalid_grant/);
+  });
+
+  for (const [name, claims, why] of [
+    ["a wrong audience", { aud: "someone-else" }, /aud/],
+    ["a wrong issuer", { iss: "http://evil.example" }, /iss/],
+    ["a wrong nonce", { nonce: "not-the-one-we-sent" }, /nonce/],
+    [
+      "an expired ID token",
+      { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200 },
+      /expired|iat/,
+    ],
+  ] as const) {
+    test(`an ID token with ${name}`, async () => {
+      const { cookie, back } = await begin("kate");
+      idp.tamperNextIdToken(claims);
+      await refused(await finish(back, cookie), 401, "id_token_invalid", why);
+    });
+  }
+
+  test("an unknown provider", async () => {
+    const r = await api.call("GET", "/auth/myspace/login");
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe("provider_not_found");
+    expect(r.body.detail).toContain("enabled: oidc");
+  });
+
+  test("GET /auth/providers lists only the enabled ones", async () => {
+    const r = await api.call("GET", "/auth/providers");
+    expect(r.body).toEqual({ providers: [{ name: "oidc", login_url: "/auth/oidc/login" }] });
+  });
+});
+
+describe("refresh tokens", () => {
+  const refresh = (token: unknown) => api.call("POST", "/auth/refresh", { json: { refresh_token: token } });
+
+  test("rotation: a new pair each time; the spent token is refused and revokes the family", async () => {
+    const s = await signIn("liam");
+    const r1 = await refresh(s.refresh_token);
+    expect(r1.status).toBe(200);
+    expect(r1.body.refresh_token).not.toBe(s.refresh_token);
+    expect((await api.call("GET", "/me", { token: r1.body.access_token })).status).toBe(200);
+    const r2 = await refresh(r1.body.refresh_token);
+    expect(r2.status).toBe(200);
+
+    const reuse = await refresh(s.refresh_token);
+    expect(reuse.status).toBe(401);
+    expect(reuse.body.code).toBe("refresh_token_reused");
+    // The newest token of the family died with it.
+    const after = await refresh(r2.body.refresh_token);
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe("refresh_token_invalid");
+    const live =
+      await db.sql`SELECT count(*)::int AS n FROM refresh_tokens WHERE revoked_at IS NULL AND used_at IS NULL`;
+    expect(live[0]?.n).toBe(0);
+  });
+
+  test("20 concurrent refreshes with one token: exactly one succeeds, never two live branches", async () => {
+    const s = await signIn("mia");
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(s.refresh_token)));
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(19);
+    const live = await db.sql`
+      SELECT count(*)::int AS n FROM refresh_tokens WHERE revoked_at IS NULL AND used_at IS NULL AND idle_expires_at > now()`;
+    expect(live[0]!.n).toBeLessThanOrEqual(1);
+    const family =
+      await db.sql`SELECT count(DISTINCT family_id)::int AS f, count(*)::int AS n FROM refresh_tokens`;
+    expect(family[0]).toEqual({ f: 1, n: 2 }); // the original and its one child
+  });
+
+  test("logout revokes the family (204); its tokens are refused afterwards", async () => {
+    const s = await signIn("noah");
+    const r1 = await refresh(s.refresh_token);
+    const out = await api.call("POST", "/auth/logout", { json: { refresh_token: r1.body.refresh_token } });
+    expect(out.status).toBe(204);
+    expect((await refresh(r1.body.refresh_token)).body.code).toBe("refresh_token_invalid");
+    expect(
+      (await api.call("POST", "/auth/logout", { json: { refresh_token: `rt_${"A".repeat(43)}` } })).status,
+    ).toBe(401);
+  });
+
+  test("an expired refresh token is refused", async () => {
+    const s = await signIn("olga");
+    await db.sql`UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'`;
+    const r = await refresh(s.refresh_token);
+    expect(r.status).toBe(401);
+    expect(r.body.detail).toContain("expired");
+  });
+
+  test("malformed bodies are 400; a refresh token is not a bearer token", async () => {
+    for (const body of [
+      {},
+      { refresh_token: 5 },
+      { refresh_token: "short" },
+      { refresh_token: `rt_${"A".repeat(43)}`, extra: 1 },
+    ]) {
+      const r = await api.call("POST", "/auth/refresh", { json: body });
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe("validation_failed");
+    }
+    const s = await signIn("pete");
+    const r = await api.call("GET", "/me", { token: s.refresh_token });
+    expect(r.status).toBe(401);
+  });
+});

@@ -1,0 +1,212 @@
+import {
+  ArcticFetchError,
+  generateCodeVerifier,
+  generateState,
+  OAuth2RequestError,
+  type OAuth2Tokens,
+} from "arctic";
+import { Elysia, t } from "elysia";
+import { AppError } from "../../core/errors.ts";
+import { keys } from "../../core/redis-keys.ts";
+import type { Deps } from "../deps.ts";
+import { problems, UserSchema } from "../schemas.ts";
+import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
+import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
+import { endSession, REFRESH_TOKEN_PATTERN, refreshSession, startSession } from "./session.ts";
+import { findOrCreateUser } from "./sign-in.ts";
+
+// GET /auth/providers, GET /auth/{provider}/login, GET /auth/{provider}/callback,
+// POST /auth/refresh, POST /auth/logout (DESIGN §6).
+
+const TokenPairSchema = t.Object({
+  access_token: t.String(),
+  token_type: t.Literal("Bearer"),
+  expires_in: t.Integer(),
+  refresh_token: t.String(),
+  user: UserSchema,
+});
+const RefreshBody = t.Object(
+  {
+    refresh_token: t.String({
+      pattern: REFRESH_TOKEN_PATTERN,
+      description: "the opaque refresh token from sign-in or the last refresh",
+    }),
+  },
+  { additionalProperties: false },
+);
+const ProviderParams = t.Object({
+  provider: t.String({ maxLength: 32, description: "github, google or oidc" }),
+});
+
+export const authRoutes = (
+  deps: Deps,
+  providers: Map<ProviderName, Provider> = enabledProviders(deps.config),
+) => {
+  const secure = deps.config.PUBLIC_URL.startsWith("https://");
+  const providerOf = (name: string): Provider => {
+    const p = providers.get(name as ProviderName);
+    if (!p) {
+      const enabled = [...providers.keys()].join(", ") || "none";
+      throw new AppError(
+        "provider_not_found",
+        `sign-in provider "${name}" is unknown or not enabled (enabled: ${enabled})`,
+      );
+    }
+    return p;
+  };
+  const refused = (provider: string, err: AppError) => {
+    deps.log?.({ level: "warn", msg: "sign-in refused", provider, code: err.code, reason: err.detail });
+    return err;
+  };
+
+  return new Elysia()
+    .get(
+      "/auth/providers",
+      () => ({
+        providers: [...providers.keys()].map((name) => ({ name, login_url: `/auth/${name}/login` })),
+      }),
+      {
+        response: {
+          200: t.Object({ providers: t.Array(t.Object({ name: t.String(), login_url: t.String() })) }),
+        },
+        detail: { summary: "Enabled sign-in providers", tags: ["auth"] },
+      },
+    )
+    .get(
+      "/auth/:provider/login",
+      async ({ params, query, cookie, set }) => {
+        const provider = providerOf(params.provider);
+        const login = {
+          provider: provider.name,
+          state: generateState(),
+          verifier: generateCodeVerifier(),
+          nonce: generateState(),
+        };
+        const url = await provider.authorizationURL({ ...login, loginHint: query.login_hint });
+        cookie[LOGIN_COOKIE]!.set({
+          value: await sealLoginState(deps.config, login),
+          httpOnly: true,
+          sameSite: "lax",
+          secure,
+          path: "/auth",
+          maxAge: deps.config.LOGIN_STATE_TTL_SECONDS,
+        });
+        set.status = 302;
+        set.headers.location = url.toString();
+        set.headers["cache-control"] = "no-store";
+        return null;
+      },
+      {
+        params: ProviderParams,
+        query: t.Object(
+          {
+            login_hint: t.Optional(
+              t.String({ minLength: 1, maxLength: 255, description: "passed to the provider as login_hint" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 302: t.Null(), ...problems(400, 404, 502) },
+        detail: {
+          summary: "Start signing in: 302 to the provider (state, PKCE S256, nonce)",
+          tags: ["auth"],
+        },
+      },
+    )
+    .get(
+      "/auth/:provider/callback",
+      async ({ params, query, cookie }) => {
+        const provider = providerOf(params.provider);
+        const jar = cookie[LOGIN_COOKIE]!;
+        const sealed = typeof jar.value === "string" && jar.value ? jar.value : undefined;
+        // Whatever happens next, this attempt's cookie is spent.
+        jar.remove();
+        try {
+          const login = await openLoginState(deps.config, sealed);
+          if (login.provider !== provider.name)
+            throw new AppError(
+              "login_state_invalid",
+              `this sign-in was started for ${login.provider}, not ${provider.name}`,
+            );
+          if (!query.state || query.state !== login.state)
+            throw new AppError("login_state_invalid", "state does not match this browser's sign-in");
+          const fresh = await deps.redis.set(
+            keys.usedLoginState(login.state),
+            "1",
+            "EX",
+            deps.config.LOGIN_STATE_TTL_SECONDS,
+            "NX",
+          );
+          if (fresh !== "OK")
+            throw new AppError("login_state_invalid", "this sign-in state was already used");
+          if (query.error) {
+            throw new AppError(
+              "provider_error",
+              `the provider answered ${query.error}${query.error_description ? `: ${query.error_description}` : ""}`,
+            );
+          }
+          if (!query.code)
+            throw new AppError("validation_failed", 'the callback has no "code"', {
+              errors: [{ location: "query", path: "code", message: "required" }],
+            });
+          let tokens: OAuth2Tokens;
+          try {
+            tokens = await provider.exchange(query.code, login.verifier);
+          } catch (e) {
+            if (e instanceof OAuth2RequestError)
+              throw new AppError(
+                "provider_error",
+                `the provider refused the code: ${e.code}${e.description ? ` (${e.description})` : ""}`,
+              );
+            if (e instanceof ArcticFetchError)
+              throw new AppError("provider_unavailable", "could not reach the provider's token endpoint");
+            throw new AppError(
+              "provider_unavailable",
+              `unexpected answer from the provider's token endpoint: ${(e as Error).message}`,
+            );
+          }
+          const profile = await provider.profile(tokens, login.nonce);
+          const { user, created } = await findOrCreateUser(deps, provider.name, profile);
+          deps.log?.({
+            level: "info",
+            msg: created ? "user registered" : "user signed in",
+            provider: provider.name,
+            user_id: user.id,
+          });
+          return startSession(deps, user);
+        } catch (e) {
+          if (e instanceof AppError && e.status < 500) throw refused(provider.name, e);
+          throw e;
+        }
+      },
+      {
+        params: ProviderParams,
+        query: t.Object({
+          code: t.Optional(t.String({ maxLength: 2048 })),
+          state: t.Optional(t.String({ maxLength: 512 })),
+          error: t.Optional(t.String({ maxLength: 256 })),
+          error_description: t.Optional(t.String({ maxLength: 2048 })),
+        }),
+        response: { 200: TokenPairSchema, ...problems(400, 401, 404, 502) },
+        detail: { summary: "Finish signing in; creates the user on first sign-in", tags: ["auth"] },
+      },
+    )
+    .post("/auth/refresh", ({ body }) => refreshSession(deps, body.refresh_token), {
+      body: RefreshBody,
+      response: { 200: TokenPairSchema, ...problems(400, 401, 415) },
+      detail: { summary: "Rotate a refresh token: a new pair; the old token is spent", tags: ["auth"] },
+    })
+    .post(
+      "/auth/logout",
+      async ({ body, set }) => {
+        await endSession(deps, body.refresh_token);
+        set.status = 204;
+        return null;
+      },
+      {
+        body: RefreshBody,
+        response: { 204: t.Null(), ...problems(400, 401, 415) },
+        detail: { summary: "Sign out: the refresh token's whole family is revoked", tags: ["auth"] },
+      },
+    );
+};
