@@ -149,7 +149,10 @@ export class Consumer {
     for (const [stream, entries] of res ?? []) {
       for (let i = 0; i < entries.length; i++) {
         if (!this.running) {
-          await this.release(stream, entries.slice(i).map(([id]) => id));
+          await this.release(
+            stream,
+            entries.slice(i).map(([id]) => id),
+          );
           continue;
         }
         const [id, fields] = entries[i]!;
@@ -169,7 +172,9 @@ export class Consumer {
     if (ids.length === 0) return;
     await this.o.redis
       .xclaim(stream, this.o.group, this.name, 0, ...ids, "IDLE", this.o.config.CLAIM_TIMEOUT_MS, "JUSTID")
-      .catch((e) => this.log({ level: "warn", msg: "could not release entries on stop", stream, error: String(e) }));
+      .catch((e) =>
+        this.log({ level: "warn", msg: "could not release entries on stop", stream, error: String(e) }),
+      );
   }
 
   /** Applies one entry; acknowledges it on success, schedules a retry or dead-letters on failure. */
