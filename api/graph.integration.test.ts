@@ -163,6 +163,19 @@ describe("profiles and posts of a user", () => {
     const r = await api.call("GET", `/users/${a.id}/posts?cursor=${feedCursor}`, { token: a.token });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe("invalid_cursor");
+    for (const q of ["/me?foo=1", `/users/${a.id}?x=`, "/feed?limit=5&limit=6"]) {
+      const r = await api.call("GET", q, { token: a.token });
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe("validation_failed");
+    }
+    const huge = Buffer.from("feed.1.99999999999999999999").toString("base64url");
+    expect((await api.call("GET", `/feed?cursor=${huge}`, { token: a.token })).body.code).toBe(
+      "invalid_cursor",
+    );
+    const huge2 = Buffer.from("user_posts.1.9999999999999999999").toString("base64url");
+    expect((await api.call("GET", `/users/${a.id}/posts?cursor=${huge2}`, { token: a.token })).status).toBe(
+      400,
+    );
     const f = await api.call("GET", "/feed?limit=500", { token: a.token });
     expect(f.status).toBe(400);
     expect(f.body.errors[0]).toMatchObject({ location: "query", path: "limit" });

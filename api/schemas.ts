@@ -74,6 +74,9 @@ export const PageQuery = t.Object(
 
 export const IdParams = t.Object({ id: Id });
 
+/** For routes that take no query parameters: any is refused, as unknown fields are. */
+export const NoQuery = t.Object({}, { additionalProperties: false });
+
 export const IdempotencyHeaders = t.Object({
   "idempotency-key": t.Optional(
     t.String({ description: "unique per request; the response is replayed for 24 hours" }),

@@ -1,6 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Redis } from "./redis.ts";
-import { HEAD_SENTINEL, keys } from "./redis-keys.ts";
+import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
 // Caches shared by the api (readers) and the projector (which keeps them fresh on events).
 // Every key gets a TTL; losing any of them costs a PostgreSQL query, never data.
@@ -68,24 +68,43 @@ export async function pushToAuthorCache(
   return Number(await redis.eval(PUSH_IF_EXISTS, 1, keys.authorPosts(authorId), post.at, post.id, maxItems));
 }
 
-/**
- * Writes a sorted set of post ids (a feed head or an author cache) from scratch. The sentinel
- * member (score +inf) keeps an empty list's key alive, so later pushes reach it.
- */
-export async function writeIdSet(
+// Rebuilding a set races with the projector: a post pushed, or the set dropped (unfollow), while
+// the reader was querying PostgreSQL must not be lost or undone by the reader's write. So a
+// rebuild first creates the set with the building marker (pushes land in it from then on), and
+// afterwards merges its rows in only if the marker is still there: a set dropped meanwhile stays
+// dropped, and the next read rebuilds it from newer rows.
+
+const BEGIN_BUILD = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZADD', KEYS[1], '+inf', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1`;
+
+const FINISH_BUILD = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], '+inf', ARGV[2])
+for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 2))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1`;
+
+/** Starts rebuilding a set; false when it exists already (complete, or another reader's build). */
+export async function beginIdSetBuild(redis: Redis, key: string, buildSeconds = 30): Promise<boolean> {
+  return Number(await redis.eval(BEGIN_BUILD, 1, key, HEAD_BUILDING, buildSeconds)) === 1;
+}
+
+/** Completes a rebuild with rows read after it began; a no-op when the set was dropped meanwhile. */
+export async function finishIdSetBuild(
   redis: Redis,
   key: string,
   items: readonly { id: string; at: number }[],
+  maxItems: number,
   ttl: number,
-) {
-  const args: (string | number)[] = ["+inf", HEAD_SENTINEL];
+): Promise<boolean> {
+  const args: (string | number)[] = [HEAD_BUILDING, HEAD_SENTINEL, maxItems, ttl];
   for (const it of items) args.push(it.at, it.id);
-  await redis
-    .multi()
-    .del(key)
-    .zadd(key, ...args)
-    .expire(key, ttl)
-    .exec();
+  return Number(await redis.eval(FINISH_BUILD, 1, key, ...args)) === 1;
 }
 
 export const encodePost = (p: CachedPost) => JSON.stringify(p);

@@ -7,6 +7,15 @@ const id = z.bigint().positive();
 
 export const POST_TEXT_MAX = 500;
 
+/** NUL cannot be stored, and the other C0 controls and DEL (but tab and line breaks) are never text. */
+function hasControlCharacters(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
+  }
+  return false;
+}
+
 export const CreatePostCommand = z.object({
   author_id: id,
   text: z
@@ -16,6 +25,7 @@ export const CreatePostCommand = z.object({
       z
         .string()
         .min(1, "text must not be empty after trimming")
+        .refine((s) => !hasControlCharacters(s), "text must not contain control characters")
         .refine((s) => [...s].length <= POST_TEXT_MAX, `text must be at most ${POST_TEXT_MAX} characters`),
     ),
 });

@@ -1,4 +1,5 @@
 import { AppError } from "./errors.ts";
+import { parseId } from "./ids.ts";
 
 // Opaque keyset cursors: base64url of "<kind>.<millis>.<id>". The kind stops a cursor of one
 // list (say, a user's posts) being replayed against another (the feed). Not signed: a forged
@@ -25,6 +26,6 @@ export function decodeCursor(kind: CursorKind, cursor: string): CursorPosition {
   const [k, at, id] = parts as [string, string, string];
   if (!KINDS.has(k)) throw bad("not a cursor from this API");
   if (k !== kind) throw bad(`it belongs to another list (${k})`);
-  if (!/^[0-9]{1,15}$/.test(at) || !/^(0|[1-9][0-9]{0,18})$/.test(id)) throw bad("corrupted position");
+  if (!/^[0-9]{1,15}$/.test(at) || parseId(id) === null) throw bad("corrupted position");
   return { at: Number(at), id };
 }

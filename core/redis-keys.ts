@@ -18,5 +18,10 @@ export const keys = {
   usedLoginState: (state: string) => `auth:state:${state}`,
 } as const;
 
-/** Marker member so an empty feed still has a head key (pushes only go to existing heads). */
+/**
+ * Marker members of an id set (feed head or author cache), both scored +inf: "0" marks a set
+ * that is complete (and keeps an empty one alive, since pushes only go to existing sets); "1"
+ * marks one being rebuilt from PostgreSQL, which pushes already reach but readers do not trust.
+ */
 export const HEAD_SENTINEL = "0";
+export const HEAD_BUILDING = "1";

@@ -77,3 +77,38 @@ describe("ids in SQL", () => {
     expect(new Set(ids).size).toBe(1000);
   });
 });
+
+describe("follow and unfollow races", () => {
+  test("an unfollow committed during a follow's backfill still removes the backfilled rows", async () => {
+    const { backfillFollow, removeAuthorFromFeed } = await import("./projections.ts");
+    const { deleteFollow, insertFollow } = await import("./graph.ts");
+    const { insertPost } = await import("./posts.ts");
+    await db.reset();
+    const [a, b] = [await db.makeUser(), await db.makeUser()];
+    for (let i = 0; i < 3; i++) await insertPost(db.sql, a.id, `p${i}`);
+    await insertFollow(db.sql, b.id, a.id);
+
+    let release!: () => void;
+    const hold = new Promise<void>((r) => {
+      release = r;
+    });
+    let inserted = 0;
+    const backfill = db.sql.begin(async (tx) => {
+      inserted = await backfillFollow(tx, b.id, a.id, 50);
+      await hold; // the projector's transaction is still open
+    });
+    while (inserted === 0) await Bun.sleep(5);
+    let unfollowed = false;
+    const unfollow = deleteFollow(db.sql, b.id, a.id).then(() => {
+      unfollowed = true;
+    });
+    await Bun.sleep(100);
+    expect(unfollowed).toBe(false); // waits for the backfill's lock on the follow row
+    release();
+    await backfill;
+    await unfollow;
+    await removeAuthorFromFeed(db.sql, b.id, a.id); // the UserUnfollowed handler
+    const left = await db.sql`SELECT count(*)::int AS n FROM user_feed WHERE user_id = ${b.id}`;
+    expect(left[0]?.n).toBe(0);
+  });
+});

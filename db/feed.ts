@@ -22,20 +22,27 @@ export interface FeedSourcesRequest {
   pullThreshold: number;
   /** Pull authors whose recent posts are needed (their author cache missed). */
   pullAuthorsNeedingPosts: readonly string[];
+  /** Pull authors whose cache is complete but too short for a page this deep. */
+  pullAuthorsPastCache: readonly string[];
   authorPostsLimit: number;
+  /** Rows of each pull author's keyset page (the page size plus one). */
+  pagePullLimit: number;
 }
 
 export interface FeedSources {
   head: string[];
   page: string[];
   pull_authors: string[] | null;
+  /** Newest AUTHOR_CACHE_POSTS of each pull author whose cache missed (to fill it). */
   pull_posts: { author_id: string; ids: string[] }[];
+  /** A keyset page past the cursor of each pull author that needed one. */
+  pull_page: { author_id: string; ids: string[] }[];
 }
 
 /**
  * Everything the feed read path may need from PostgreSQL, in one round-trip: the head rebuild,
- * a keyset page, the pull authors followed, and those authors' newest posts. Parts that are not
- * needed cost nothing (LIMIT 0, a false guard).
+ * a keyset page, the pull authors followed, those authors' newest posts (cache fill) and their
+ * keyset pages past the cursor. Parts that are not needed cost nothing (LIMIT 0, empty sets).
  */
 export async function feedSources(sql: AnySql, r: FeedSourcesRequest): Promise<FeedSources> {
   const hasAfter = r.after !== null;
@@ -49,19 +56,28 @@ export async function feedSources(sql: AnySql, r: FeedSourcesRequest): Promise<F
     ), wanted AS (
       SELECT author_id FROM pulls
       UNION SELECT unnest(${r.pullAuthorsNeedingPosts as string[]}::bigint[])
+    ), paging AS (
+      SELECT author_id FROM wanted
+      UNION SELECT unnest(${r.pullAuthorsPastCache as string[]}::bigint[])
     )
     SELECT
-      ARRAY(SELECT post_id::text FROM user_feed WHERE user_id = ${r.userId}
-            ORDER BY created_at DESC, post_id DESC LIMIT ${r.headLimit}) AS head,
-      ARRAY(SELECT post_id::text FROM user_feed WHERE user_id = ${r.userId}
-              AND (created_at, post_id) < (CASE WHEN ${hasAfter} THEN to_timestamp(${afterAt} / 1000.0)
-                                                ELSE 'infinity'::timestamptz END, ${afterId}::bigint)
-            ORDER BY created_at DESC, post_id DESC LIMIT ${r.pageLimit}) AS page,
+      ARRAY(SELECT f.post_id::text FROM user_feed f WHERE f.user_id = ${r.userId}
+            ORDER BY f.created_at DESC, f.post_id DESC LIMIT ${r.headLimit}) AS head,
+      ARRAY(SELECT f.post_id::text FROM user_feed f WHERE f.user_id = ${r.userId}
+              AND (f.created_at, f.post_id) < (CASE WHEN ${hasAfter} THEN to_timestamp(${afterAt} / 1000.0)
+                                                    ELSE 'infinity'::timestamptz END, ${afterId}::bigint)
+            ORDER BY f.created_at DESC, f.post_id DESC LIMIT ${r.pageLimit}) AS page,
       CASE WHEN ${r.findPullAuthors} THEN ARRAY(SELECT author_id::text FROM pulls) END AS pull_authors,
       coalesce((SELECT json_agg(json_build_object('author_id', w.author_id::text, 'ids', ARRAY(
                  SELECT p.id::text FROM posts p WHERE p.shard = id_shard(w.author_id) AND p.author_id = w.author_id
                  ORDER BY p.created_at DESC, p.id DESC LIMIT ${r.authorPostsLimit})))
-                FROM wanted w), '[]'::json) AS pull_posts`;
+                FROM wanted w), '[]'::json) AS pull_posts,
+      coalesce((SELECT json_agg(json_build_object('author_id', g.author_id::text, 'ids', ARRAY(
+                 SELECT p.id::text FROM posts p WHERE p.shard = id_shard(g.author_id) AND p.author_id = g.author_id
+                   AND (p.created_at, p.id) < (CASE WHEN ${hasAfter} THEN to_timestamp(${afterAt} / 1000.0)
+                                                    ELSE 'infinity'::timestamptz END, ${afterId}::bigint)
+                 ORDER BY p.created_at DESC, p.id DESC LIMIT ${r.pagePullLimit})))
+                FROM paging g), '[]'::json) AS pull_page`;
   return row!;
 }
 
@@ -99,7 +115,7 @@ export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<H
                   AND post_id = ANY(${r.statIds as string[]}::bigint[])), '[]'::json) AS stats,
       coalesce((SELECT json_agg(json_build_object('id', id::text, 'handle', handle, 'display_name', display_name,
                 'avatar_key', avatar_key)) FROM users
-                WHERE id = ANY(${r.userIds as string[]}::bigint[]) OR id IN (SELECT author_id FROM p)), '[]'::json) AS users,
+                WHERE id = ANY(${r.userIds as string[]}::bigint[] || ARRAY(SELECT author_id FROM p))), '[]'::json) AS users,
       ARRAY(SELECT post_id::text FROM likes WHERE user_id = ${r.viewerId}::bigint
               AND post_id = ANY(${r.likedIds as string[]}::bigint[])) AS liked`;
   return row!;

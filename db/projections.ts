@@ -32,9 +32,12 @@ export async function fanOutBatch(
 ): Promise<string[]> {
   const rows = await sql<{ follower_id: string }[]>`
     WITH batch AS (
+      -- KEY SHARE: an unfollow of one of these followers waits until these rows are in, so its
+      -- cleanup (after its commit) sees them.
       SELECT follower_id FROM follows
       WHERE followee_id = ${p.authorId} AND follower_id > ${p.afterFollower}
       ORDER BY follower_id LIMIT ${p.limit}
+      FOR KEY SHARE
     ), ins AS (
       INSERT INTO user_feed (user_id, post_id, author_id, created_at)
       SELECT follower_id, ${p.postId}, ${p.authorId}, id_time(${p.postId}) FROM batch
@@ -74,11 +77,15 @@ export async function backfillFollow(
   followeeId: string,
   limit: number,
 ): Promise<number> {
+  // The follow row is locked (KEY SHARE) for the rest of the transaction: an unfollow's delete
+  // waits for the backfill to commit, so the unfollow's cleanup sees and removes these rows.
   const rows = await sql`
+    WITH f AS (
+      SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId} FOR KEY SHARE
+    )
     INSERT INTO user_feed (user_id, post_id, author_id, created_at)
     SELECT ${followerId}, p.id, p.author_id, p.created_at FROM posts p
-    WHERE p.shard = ${shardOf(followeeId)} AND p.author_id = ${followeeId}
-      AND EXISTS (SELECT 1 FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId})
+    WHERE p.shard = ${shardOf(followeeId)} AND p.author_id = ${followeeId} AND EXISTS (SELECT 1 FROM f)
     ORDER BY p.created_at DESC, p.id DESC LIMIT ${limit}
     ON CONFLICT DO NOTHING RETURNING 1`;
   return rows.length;

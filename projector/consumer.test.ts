@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { backoffMs } from "./consumer.ts";
-import { compareIds } from "./stream-trimmer.ts";
+import { backoffMs, compareStreamIds as compareIds } from "./consumer.ts";
 
 describe("retry backoff", () => {
   test("backoff grows exponentially with jitter and stays under its cap", () => {

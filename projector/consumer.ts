@@ -31,6 +31,15 @@ interface Retry {
   due: number;
 }
 
+const REPUBLISH_MARGIN_MS = 10 * 60_000;
+
+/** Orders stream ids ("<ms>-<seq>") numerically. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
 /** Exponential backoff with full jitter, capped below the claim timeout. */
 export function backoffMs(deliveries: number, baseMs: number, maxMs: number): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, deliveries - 1));
@@ -67,8 +76,15 @@ export class Consumer {
     if (recorded) {
       // The group was lost (Redis restarted empty, FLUSHALL, XGROUP DESTROY). Entries after the
       // recorded position may be gone with it: publish them again from the outbox; handlers
-      // skip whatever they had already applied.
-      const sinceMs = Number(recorded.split("-")[0]) - 1000;
+      // skip whatever they had already applied. A recreated, empty stream first gets its last
+      // id set to the recorded one, so new entries always sort after the group's position even
+      // if Redis's clock is behind.
+      const info = (await redis.xinfo("STREAM", stream)) as unknown[];
+      const lastId = String(info[info.indexOf("last-generated-id") + 1] ?? "0-0");
+      if (compareStreamIds(lastId, recorded) < 0) await redis.xsetid(stream, recorded);
+      // The outbox's created_at is the committing transaction's start, which can precede its
+      // XADD by a long transaction's length: the window reaches well back, duplicates are free.
+      const sinceMs = Number(recorded.split("-")[0]) - REPUBLISH_MARGIN_MS;
       let n = 0;
       for (let after = "0"; ; ) {
         const rows = await outboxSince(sql, stream, sinceMs, after, 1000);
@@ -212,7 +228,22 @@ export class Consumer {
     const { redis, group, config, metrics } = this.o;
     const poison = err instanceof SyntaxError || (err as { name?: string })?.name === "ZodError";
     const pending = (await redis.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
-    const deliveries = pending[0]?.[3] ?? config.MAX_DELIVERIES;
+    const mine = pending[0]?.[1] === this.name;
+    if (!mine) {
+      // Another consumer claimed it (our handler ran past the claim timeout) or it was already
+      // acknowledged: the entry is theirs now, not ours to retry or dead-letter.
+      this.log({
+        level: "warn",
+        msg: "failed entry is no longer ours; leaving it",
+        group,
+        stream,
+        entry_id: id,
+        type,
+        error: String(err),
+      });
+      return;
+    }
+    const deliveries = pending[0]![3];
     if (poison || deliveries >= config.MAX_DELIVERIES) {
       await this.deadLetter(stream, id, fields, err, deliveries);
       metrics.events.inc({ group, type, outcome: "dead" });

@@ -166,6 +166,49 @@ describe("command → event → projector → read model → query", () => {
     }
   });
 
+  test("paging past a pull author's cache reads the rest of their posts from PostgreSQL", async () => {
+    await proj.stop();
+    const small = await openTestDb({
+      STREAM_PARTITIONS: "4",
+      FANOUT_PULL_THRESHOLD: "1",
+      AUTHOR_CACHE_POSTS: "5",
+    });
+    try {
+      const sapi = testApp(small);
+      const sproj = await startTestProjector(small);
+      const star = await small.makeUser();
+      const [f1, f2] = [await small.makeUser(), await small.makeUser()];
+      for (const f of [f1, f2])
+        await sapi.call("POST", "/follows", { token: f.token, json: { user_id: star.id } });
+      await sproj.settle();
+      const created: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const r = await sapi.call("POST", "/posts", {
+          token: star.token,
+          json: { text: `s${i}` },
+          headers: { "idempotency-key": key() },
+        });
+        created.push(r.body.id);
+      }
+      await sproj.settle();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const r: { body: { items: { id: string }[]; next_cursor: string | null } } = await sapi.call(
+          "GET",
+          `/feed?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+          { token: f1.token },
+        );
+        seen.push(...r.body.items.map((i) => i.id));
+        cursor = r.body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual([...created].reverse());
+      await sproj.stop();
+    } finally {
+      await small.close();
+    }
+  });
+
   test("paging a feed of 250 posts by 7 returns each exactly once while new posts arrive", async () => {
     const reader = await db.makeUser();
     const authors = await Promise.all([1, 2, 3, 4, 5].map(() => db.makeUser()));

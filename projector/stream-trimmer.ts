@@ -1,17 +1,12 @@
 import type { Redis } from "../core/redis.ts";
 import type { Sql } from "../db/client.ts";
 import { saveStreamOffset } from "../db/projections.ts";
+import { compareStreamIds } from "./consumer.ts";
 
 // Streams are trimmed only below what every consumer group has acknowledged: for each group the
 // safe point is its oldest pending entry, or its last delivered entry when nothing is pending.
 // The projector group's safe point is also recorded in PostgreSQL, so a lost group is recreated
 // from there rather than from '$'.
-
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
-  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
-  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
-}
 
 export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<string, string> | null> {
   let groups: unknown[][];
@@ -46,7 +41,7 @@ export async function trimStreams(
     if (!points || points.size === 0) continue;
     const mine = points.get(recordGroup);
     if (mine && mine !== "0-0") await saveStreamOffset(d.sql, recordGroup, stream, mine);
-    const min = [...points.values()].sort(compareIds)[0]!;
+    const min = [...points.values()].sort(compareStreamIds)[0]!;
     if (min === "0-0") continue;
     // Exact trimming: the approximate form ('~') keeps whole 100-entry nodes, so a quiet stream
     // would never shrink. Either way nothing at or above `min` is removed.
@@ -54,8 +49,6 @@ export async function trimStreams(
   }
   return trimmed;
 }
-
-export { compareIds };
 
 /**
  * Consumers are named per process, so every restart leaves one behind. Those idle past

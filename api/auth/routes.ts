@@ -9,7 +9,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
-import { problems, UserSchema } from "../schemas.ts";
+import { NoQuery, problems, UserSchema } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
 import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
 import { endSession, REFRESH_TOKEN_PATTERN, refreshSession, startSession } from "./session.ts";
@@ -193,6 +193,7 @@ export const authRoutes = (
     )
     .post("/auth/refresh", ({ body }) => refreshSession(deps, body.refresh_token), {
       body: RefreshBody,
+      query: NoQuery,
       response: { 200: TokenPairSchema, ...problems(400, 401, 415) },
       detail: { summary: "Rotate a refresh token: a new pair; the old token is spent", tags: ["auth"] },
     })
@@ -205,6 +206,7 @@ export const authRoutes = (
       },
       {
         body: RefreshBody,
+        query: NoQuery,
         response: { 204: t.Null(), ...problems(400, 401, 415) },
         detail: { summary: "Sign out: the refresh token's whole family is revoked", tags: ["auth"] },
       },

@@ -1,7 +1,7 @@
-import { headTtlSeconds, writeIdSet } from "../../core/cache.ts";
+import { beginIdSetBuild, finishIdSetBuild, headTtlSeconds } from "../../core/cache.ts";
 import { type CursorPosition, decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
-import { HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
+import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
 import { feedSources } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
@@ -42,7 +42,8 @@ export function mergePage(sources: readonly Item[][], cursor: CursorPosition | n
   const all: Item[] = [];
   for (const src of sources) {
     for (const it of src) {
-      if (it.id === HEAD_SENTINEL || seen.has(it.id) || !isAfter(it, cursor)) continue;
+      if (it.id === HEAD_SENTINEL || it.id === HEAD_BUILDING || seen.has(it.id) || !isAfter(it, cursor))
+        continue;
       seen.add(it.id);
       all.push(it);
     }
@@ -50,12 +51,10 @@ export function mergePage(sources: readonly Item[][], cursor: CursorPosition | n
   return all.sort(newerFirst).slice(0, n);
 }
 
-function zsetItems(flat: string[]): Item[] {
+/** Post ids of a ZRANGE answer, without the markers. */
+function idsOf(ids: string[]): Item[] {
   const out: Item[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const id = flat[i]!;
-    if (id !== HEAD_SENTINEL) out.push(itemOf(id));
-  }
+  for (const id of ids) if (id !== HEAD_SENTINEL && id !== HEAD_BUILDING) out.push(itemOf(id));
   return out;
 }
 
@@ -75,80 +74,111 @@ export async function readFeed(
   const headKey = keys.feedHead(viewerId);
   const pullKey = keys.pullFollows(viewerId);
   const want = limit + 1;
-
-  // Redis round-trip 1: the head page past the cursor, the head's size, the pull authors followed;
-  // reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks the reader active).
   const max = cursor ? String(cursor.at) : "+inf";
-  const [headRes, cardRes, pullRes] = (await redis
+  const range = (key: string) =>
+    ["zrange", key, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", String(want + SAME_MS_SLACK + 1)] as const;
+
+  // Redis round-trip 1: the head page past the cursor, whether the head is complete, its size,
+  // the pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks
+  // the reader active, so fan-out keeps pushing to it).
+  const [headRes, readyRes, cardRes, pullRes] = (await redis
     .multi()
-    .zrange(headKey, max, "-inf", "BYSCORE", "REV", "LIMIT", 0, want + SAME_MS_SLACK + 1, "WITHSCORES")
+    .call(...range(headKey))
+    .zscore(headKey, HEAD_SENTINEL)
     .zcard(headKey)
     .get(pullKey)
     .expire(headKey, headTtlSeconds(config))
     .exec()) as [Error | null, unknown][];
-  const headCached = (cardRes?.[1] as number) > 0;
-  const headItems = headCached
-    ? zsetItems((headRes?.[1] as string[]) ?? []).filter((it) => isAfter(it, cursor))
+  const headReady = readyRes?.[1] !== null && readyRes?.[1] !== undefined;
+  const headExists = (cardRes?.[1] as number) > 0;
+  const headItems = headReady
+    ? idsOf((headRes?.[1] as string[]) ?? []).filter((it) => isAfter(it, cursor))
     : [];
-  const headSize = headCached ? (cardRes?.[1] as number) - 1 : 0; // minus the sentinel
-  deps.metrics.feedCache.inc({ result: headCached ? "hit" : "miss" });
+  const headSize = headReady ? (cardRes?.[1] as number) - 1 : 0; // minus the sentinel
+  deps.metrics.feedCache.inc({ result: headReady ? "hit" : "miss" });
   let pullAuthors: string[] | null = pullRes?.[1] ? (JSON.parse(pullRes[1] as string) as string[]) : null;
 
   // Redis round-trip 2: the cached recent posts of each pull author followed.
   const authorPosts = new Map<string, Item[]>();
-  const readAuthorCaches = async (authors: string[]) => {
-    if (authors.length === 0) return;
+  const missingAuthors: string[] = [];
+  const pastCache: string[] = [];
+  if (pullAuthors?.length) {
     const pipe = redis.pipeline();
-    for (const a of authors)
-      pipe.zrange(
-        keys.authorPosts(a),
-        max,
-        "-inf",
-        "BYSCORE",
-        "REV",
-        "LIMIT",
-        0,
-        want + SAME_MS_SLACK + 1,
-        "WITHSCORES",
-      );
+    for (const a of pullAuthors) {
+      pipe.call(...range(keys.authorPosts(a)));
+      pipe.zscore(keys.authorPosts(a), HEAD_SENTINEL);
+      pipe.zcard(keys.authorPosts(a));
+    }
     const res = (await pipe.exec()) ?? [];
-    authors.forEach((a, i) => {
-      const flat = res[i]?.[1] as string[] | undefined;
-      if (flat && flat.length > 0) authorPosts.set(a, zsetItems(flat));
+    pullAuthors.forEach((a, i) => {
+      const ready = res[i * 3 + 1]?.[1] !== null && res[i * 3 + 1]?.[1] !== undefined;
+      if (!ready) {
+        missingAuthors.push(a);
+        return;
+      }
+      const items = idsOf((res[i * 3]?.[1] as string[]) ?? []).filter((it) => isAfter(it, cursor));
+      const size = (res[i * 3 + 2]?.[1] as number) - 1;
+      // A full cache that runs out before this page does not know what lies past it.
+      if (items.length < want && size >= config.AUTHOR_CACHE_POSTS) pastCache.push(a);
+      else authorPosts.set(a, items);
     });
-  };
-  if (pullAuthors) await readAuthorCaches(pullAuthors);
+  }
 
   // The head answers the page when it holds enough items past the cursor, or when it holds the
   // whole feed (fewer than FEED_CACHE_ITEMS items). Otherwise the page is a keyset scan.
-  const headAnswers = headCached && (headItems.length >= want || headSize < config.FEED_CACHE_ITEMS);
-  const missingAuthors = (pullAuthors ?? []).filter((a) => !authorPosts.has(a));
+  const headAnswers = headReady && (headItems.length >= want || headSize < config.FEED_CACHE_ITEMS);
   let pageItems: Item[] = headAnswers ? headItems : [];
 
-  if (!headCached || !headAnswers || pullAuthors === null || missingAuthors.length > 0) {
+  if (!headAnswers || pullAuthors === null || missingAuthors.length > 0 || pastCache.length > 0) {
+    // Rebuilds start before the query so that pushes made meanwhile land in the new sets.
+    const buildHead = !headExists && (await beginIdSetBuild(redis, headKey).catch(() => false));
+    const buildAuthors = new Set<string>();
+    for (const a of missingAuthors)
+      if (await beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => false)) buildAuthors.add(a);
+
     // PostgreSQL statement 1 (only when a cache missed): everything the skeleton still needs.
     const src = await feedSources(deps.sql, {
       userId: viewerId,
-      headLimit: headCached ? 0 : config.FEED_CACHE_ITEMS,
+      headLimit: buildHead ? config.FEED_CACHE_ITEMS : 0,
       after: cursor,
       pageLimit: headAnswers ? 0 : want,
       findPullAuthors: pullAuthors === null,
       pullThreshold: config.FANOUT_PULL_THRESHOLD,
       pullAuthorsNeedingPosts: missingAuthors,
+      pullAuthorsPastCache: pastCache,
       authorPostsLimit: config.AUTHOR_CACHE_POSTS,
+      pagePullLimit: want,
     });
     if (!headAnswers) pageItems = src.page.map(itemOf);
-    // Cache fills go out together (one pipelined round-trip) and are best effort.
+    if (src.pull_authors) pullAuthors = src.pull_authors;
+    for (const pp of src.pull_page) authorPosts.set(pp.author_id, pp.ids.map(itemOf));
+
+    // Cache fills go out together and are best effort.
     const fills: Promise<unknown>[] = [];
-    if (!headCached) fills.push(writeIdSet(redis, headKey, src.head.map(itemOf), headTtlSeconds(config)));
-    if (src.pull_authors) {
-      pullAuthors = src.pull_authors;
-      fills.push(redis.set(pullKey, JSON.stringify(pullAuthors), "EX", PULL_TTL_SECONDS));
+    if (buildHead) {
+      fills.push(
+        finishIdSetBuild(
+          redis,
+          headKey,
+          src.head.map(itemOf),
+          config.FEED_CACHE_ITEMS,
+          headTtlSeconds(config),
+        ),
+      );
     }
+    if (src.pull_authors)
+      fills.push(redis.set(pullKey, JSON.stringify(src.pull_authors), "EX", PULL_TTL_SECONDS));
     for (const pp of src.pull_posts) {
-      const items = pp.ids.map(itemOf);
-      authorPosts.set(pp.author_id, items);
-      fills.push(writeIdSet(redis, keys.authorPosts(pp.author_id), items, config.CACHE_TTL_SECONDS));
+      if (!buildAuthors.has(pp.author_id)) continue;
+      fills.push(
+        finishIdSetBuild(
+          redis,
+          keys.authorPosts(pp.author_id),
+          pp.ids.map(itemOf),
+          config.AUTHOR_CACHE_POSTS,
+          config.CACHE_TTL_SECONDS,
+        ),
+      );
     }
     await Promise.all(fills).catch(() => {});
   }

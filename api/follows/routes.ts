@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
-import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
+import { checkId, Id, IdempotencyHeaders, NoQuery, problems } from "../schemas.ts";
 import { followUser, unfollowUser } from "./follow-user.ts";
 
 const FollowSchema = t.Object({ user_id: Id, following: t.Boolean() });
@@ -25,6 +25,7 @@ export const followRoutes = (deps: Deps) =>
       {
         body: t.Object({ user_id: Id }, { additionalProperties: false }),
         headers: IdempotencyHeaders,
+        query: NoQuery,
         response: { 200: FollowSchema, 201: FollowSchema, ...problems(400, 401, 404, 409, 415, 422) },
         detail: {
           summary: "Follow a user (201 new, 200 already following)",
@@ -43,6 +44,7 @@ export const followRoutes = (deps: Deps) =>
       {
         params: t.Object({ user_id: Id }),
         headers: IdempotencyHeaders,
+        query: NoQuery,
         response: { 204: t.Null(), ...problems(400, 401, 404, 409, 422) },
         detail: { summary: "Unfollow a user", tags: ["follows"], security: bearerSecurity },
       },

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
-import { checkId, Id, IdempotencyHeaders, problems } from "../schemas.ts";
+import { checkId, Id, IdempotencyHeaders, NoQuery, problems } from "../schemas.ts";
 import { likePost, unlikePost } from "./like-post.ts";
 
 const LikeSchema = t.Object({ post_id: Id, liked: t.Boolean() });
@@ -20,6 +20,7 @@ export const likeRoutes = (deps: Deps) =>
       {
         body: t.Object({ post_id: Id }, { additionalProperties: false }),
         headers: IdempotencyHeaders,
+        query: NoQuery,
         response: { 200: LikeSchema, 201: LikeSchema, ...problems(400, 401, 404, 409, 415, 422) },
         detail: {
           summary: "Like a post (201 new, 200 already liked)",
@@ -38,6 +39,7 @@ export const likeRoutes = (deps: Deps) =>
       {
         params: t.Object({ post_id: Id }),
         headers: IdempotencyHeaders,
+        query: NoQuery,
         response: { 204: t.Null(), ...problems(400, 401, 404, 409, 422) },
         detail: { summary: "Unlike a post", tags: ["likes"], security: bearerSecurity },
       },

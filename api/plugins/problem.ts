@@ -80,6 +80,16 @@ export interface ProblemOptions {
 export const problemPlugin = (opts: ProblemOptions = {}) =>
   new Elysia({ name: "problem" })
     .derive({ as: "global" }, ({ request }) => {
+      // A parameter given twice is ambiguous (which limit?): refused rather than guessed.
+      const seen = new Set<string>();
+      for (const k of new URL(request.url).searchParams.keys()) {
+        if (seen.has(k)) {
+          throw new AppError("validation_failed", `invalid query: parameter "${k}" is given more than once`, {
+            errors: [{ location: "query", path: k, message: "given more than once" }],
+          });
+        }
+        seen.add(k);
+      }
       const incoming = request.headers.get("x-request-id");
       const requestId = incoming && /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : crypto.randomUUID();
       return { requestId, startedAt: performance.now() };

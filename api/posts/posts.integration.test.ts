@@ -194,6 +194,8 @@ describe("POST /posts — bad input changes nothing", () => {
     ["empty text", { json: { text: "" } }, 400, "validation_failed", "text"],
     ["whitespace-only text", { json: { text: " \n\t " } }, 400, "validation_failed", "text"],
     ["501 characters", { json: { text: "x".repeat(501) } }, 400, "validation_failed", "text"],
+    ["a NUL character", { json: { text: "a\u0000b" } }, 400, "validation_failed", "text"],
+    ["other control characters", { json: { text: "bell\u0007" } }, 400, "validation_failed", "text"],
     ["text of the wrong type", { json: { text: 42 } }, 400, "validation_failed", "text"],
     ["missing text", { json: {} }, 400, "validation_failed", "text"],
     ["an unknown field", { json: { text: "x", author_id: "1" } }, 400, "validation_failed", "author_id"],

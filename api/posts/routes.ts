@@ -5,7 +5,7 @@ import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
-import { checkId, IdempotencyHeaders, IdParams, PostSchema, problems } from "../schemas.ts";
+import { checkId, IdempotencyHeaders, IdParams, NoQuery, PostSchema, problems } from "../schemas.ts";
 import { createPost } from "./create-post.ts";
 import { readPopular } from "./read-popular.ts";
 
@@ -27,6 +27,7 @@ export const postRoutes = (deps: Deps) =>
           { additionalProperties: false },
         ),
         headers: IdempotencyHeaders,
+        query: NoQuery,
         response: { 200: PostSchema, 201: PostSchema, ...problems(400, 401, 409, 415, 422) },
         detail: {
           summary: "Publish a post (requires Idempotency-Key)",
@@ -62,6 +63,7 @@ export const postRoutes = (deps: Deps) =>
       },
       {
         params: IdParams,
+        query: NoQuery,
         response: { 200: PostSchema, ...problems(400, 401, 404) },
         detail: { summary: "One post", tags: ["posts"], security: bearerSecurity },
       },

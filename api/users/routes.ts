@@ -8,7 +8,7 @@ import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { presentUser } from "../hydrate/present.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
-import { checkId, IdParams, PageQuery, PageSchema, ProfileSchema, problems } from "../schemas.ts";
+import { checkId, IdParams, NoQuery, PageQuery, PageSchema, ProfileSchema, problems } from "../schemas.ts";
 
 function presentProfile(deps: Deps, row: ProfileRow) {
   return {
@@ -30,11 +30,13 @@ export const userRoutes = (deps: Deps) =>
   new Elysia()
     .use(requireAuth(deps))
     .get("/me", ({ viewer }) => profileOrThrow(deps, viewer.id, viewer.id), {
+      query: NoQuery,
       response: { 200: ProfileSchema, ...problems(401) },
       detail: { summary: "Your own profile", tags: ["users"], security: bearerSecurity },
     })
     .get("/users/:id", ({ viewer, params }) => profileOrThrow(deps, checkId(params.id, "id"), viewer.id), {
       params: IdParams,
+      query: NoQuery,
       response: { 200: ProfileSchema, ...problems(400, 401, 404) },
       detail: {
         summary: "A profile with counts and followed_by_me",

@@ -1,5 +1,6 @@
 // Shared by the PostLiked and PostUnliked handlers.
 import { POPULAR_SIZE } from "../../core/cache.ts";
+import { timestampOf } from "../../core/ids.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { bumpPostStats, markProcessed, postLikeCount } from "../../db/projections.ts";
 import type { HandlerDeps } from "./types.ts";
@@ -27,5 +28,8 @@ export async function applyLike(
   // The cached count is dropped, not overwritten: two consumers finishing in either order can
   // never leave an older count behind. The popular set takes the committed count.
   await deps.redis.del(keys.postStats(postId));
-  await deps.redis.eval(POPULAR_UPDATE, 1, keys.popular, count, postId, POPULAR_SIZE);
+  // Posts older than the window are not popular "now", however they are liked; the set also
+  // expires every few minutes and is rebuilt from post_stats, which bounds any staleness.
+  const inWindow = Date.now() - timestampOf(postId) < deps.config.POPULAR_WINDOW_HOURS * 3_600_000;
+  if (inWindow) await deps.redis.eval(POPULAR_UPDATE, 1, keys.popular, count, postId, POPULAR_SIZE);
 }

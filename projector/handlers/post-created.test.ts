@@ -9,6 +9,17 @@ describe("PostCreated decisions", () => {
     expect(fanOutMode(10_001, 10_000)).toBe("pull");
   });
 
+  test("every reader–author pair is trimmed about once in sixteen posts", () => {
+    const reader = "251877496099594703";
+    let trims = 0;
+    for (let i = 0; i < 1600; i++) {
+      const post = composeId(Date.now() + i * 7, 42, i % 1024).toString();
+      if (shouldTrim(reader, post)) trims++;
+    }
+    expect(trims).toBeGreaterThan(50);
+    expect(trims).toBeLessThan(150);
+  });
+
   test("about one delivery in sixteen trims the reader's feed, deterministically", () => {
     const post = composeId(Date.now(), 7, 3).toString();
     let trims = 0;
