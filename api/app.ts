@@ -6,6 +6,7 @@ import { feedRoutes } from "./feed/routes.ts";
 import { followRoutes } from "./follows/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { likeRoutes } from "./likes/routes.ts";
+import { mediaRoutes } from "./media/routes.ts";
 import { problemPlugin } from "./plugins/problem.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { userRoutes } from "./users/routes.ts";
@@ -54,7 +55,8 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(postRoutes(deps))
     .use(likeRoutes(deps))
     .use(followRoutes(deps))
-    .use(userRoutes(deps));
+    .use(userRoutes(deps))
+    .use(mediaRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,5 +1,6 @@
 import type { Config } from "../core/config.ts";
 import type { Redis } from "../core/redis.ts";
+import type { Storage } from "../core/storage.ts";
 import type { Sql } from "../db/client.ts";
 import type { ApiMetrics } from "./metrics.ts";
 
@@ -14,6 +15,8 @@ export interface Deps {
   redis: Redis;
   config: Config;
   metrics: ApiMetrics;
+  /** Object storage for media; null when S3 is not configured (uploads then answer 503). */
+  storage?: Storage | null;
   hooks?: ApiHooks;
   /** Structured log lines (JSON); tests leave it out. */
   log?: (line: Record<string, unknown>) => void;

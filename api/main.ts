@@ -1,5 +1,6 @@
 import { loadConfig } from "../core/config.ts";
 import { createRedis } from "../core/redis.ts";
+import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
@@ -14,13 +15,14 @@ const log = (line: Record<string, unknown>) => {
   if (line.level === "info" && config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "info") return;
   console.log(JSON.stringify({ time: new Date().toISOString(), service: "api", ...line }));
 };
-const app = createApp({ sql, redis, config, metrics }, { log });
+const storage = createStorage(config);
+const app = createApp({ sql, redis, config, metrics, storage }, { log });
 
 const server = Bun.serve({
   port: config.PORT,
   hostname: "0.0.0.0",
   fetch: app.fetch,
-  maxRequestBodySize: 6 * 1024 * 1024,
+  maxRequestBodySize: config.MEDIA_MAX_BYTES + 1024 * 1024,
 });
 log({ level: "info", msg: `api listening on http://127.0.0.1:${server.port}` });
 

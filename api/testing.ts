@@ -11,8 +11,15 @@ export interface TestResponse<T = unknown> {
   body: T;
 }
 
-export function testApp(db: TestDb, hooks: ApiHooks = {}) {
-  const deps: Deps = { sql: db.sql, redis: db.redis, config: db.config, metrics: createApiMetrics(), hooks };
+export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> = {}) {
+  const deps: Deps = {
+    sql: db.sql,
+    redis: db.redis,
+    config: db.config,
+    metrics: createApiMetrics(),
+    hooks,
+    ...extra,
+  };
   const app = createApp(deps, { log: (l) => l.level === "error" && console.error(l) });
   // biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies
   async function call<T = any>(

@@ -36,6 +36,11 @@ const schema = z.object({
   S3_SECRET: optional,
   S3_BUCKET: z.string().default("feed-media"),
   S3_REGION: z.string().default("us-east-1"),
+  /** Lifetime of presigned GET URLs in responses. */
+  MEDIA_URL_TTL_SECONDS: int(900, 60, 7 * 86_400),
+  MEDIA_MAX_BYTES: int(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  /** Decoding limit: images with more pixels are refused before they are decoded. */
+  MEDIA_MAX_PIXELS: int(40_000_000, 1_000_000, 268_402_689),
   GITHUB_CLIENT_ID: optional,
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,

@@ -66,3 +66,16 @@ export async function insertUserIfHandleFree(
     RETURNING id::text, handle, display_name, avatar_key`;
   return row;
 }
+
+/** Points a user at a new avatar object; returns the key it replaced (the row stays locked). */
+export async function replaceAvatar(
+  sql: AnySql,
+  userId: string,
+  key: string,
+): Promise<{ previous: string | null } | undefined> {
+  const [row] = await sql<{ previous: string | null }[]>`
+    WITH old AS (SELECT avatar_key FROM users WHERE id = ${userId} FOR UPDATE)
+    UPDATE users u SET avatar_key = ${key} FROM old WHERE u.id = ${userId}
+    RETURNING old.avatar_key AS previous`;
+  return row;
+}

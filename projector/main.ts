@@ -1,5 +1,6 @@
 import { loadConfig } from "../core/config.ts";
 import { createBlockingRedis, createRedis, pingRedis } from "../core/redis.ts";
+import { createStorage } from "../core/storage.ts";
 import { streamNames } from "../core/streams.ts";
 import { createSql, pingSql } from "../db/client.ts";
 import { createProjectorMetrics } from "./metrics.ts";
@@ -19,7 +20,15 @@ const metrics = createProjectorMetrics({
   streams: streamNames(config.STREAM_PARTITIONS),
   defaultMetrics: true,
 });
-const projector = createProjector({ sql, redis, blocking, config, metrics, log });
+const projector = createProjector({
+  sql,
+  redis,
+  blocking,
+  config,
+  metrics,
+  log,
+  storage: createStorage(config),
+});
 
 await projector.start();
 

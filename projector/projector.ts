@@ -1,5 +1,6 @@
 import type { Config } from "../core/config.ts";
 import type { Redis } from "../core/redis.ts";
+import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
 import { Consumer } from "./consumer.ts";
@@ -18,6 +19,7 @@ export interface ProjectorDeps {
   blocking: Redis;
   config: Config;
   metrics: ProjectorMetrics;
+  storage?: Storage | null;
   handlers?: HandlerMap;
   consumerName?: string;
   log?: (line: Record<string, unknown>) => void;
@@ -32,6 +34,7 @@ export function createProjector(d: ProjectorDeps) {
     blocking: d.blocking,
     config: d.config,
     metrics: d.metrics,
+    storage: d.storage ?? null,
     group: GROUPS.projector,
     streams,
     handlers: d.handlers ?? projectorHandlers,

@@ -1,3 +1,4 @@
+import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import { type TestDb, waitFor } from "../db/testing.ts";
 import type { HandlerMap } from "./handlers/types.ts";
@@ -28,7 +29,7 @@ export async function backlog(
 
 export async function startTestProjector(
   db: TestDb,
-  opts: { handlers?: HandlerMap; consumerName?: string } = {},
+  opts: { handlers?: HandlerMap; consumerName?: string; storage?: Storage | null } = {},
 ) {
   const metrics = createProjectorMetrics({
     redis: db.redis,
@@ -44,6 +45,7 @@ export async function startTestProjector(
     config: db.config,
     metrics,
     handlers: opts.handlers,
+    storage: opts.storage ?? null,
     consumerName: opts.consumerName,
     log: (l) => logs.push(l),
   });
@@ -53,8 +55,21 @@ export async function startTestProjector(
     metrics,
     logs,
     /** Waits until every stream entry has been handled and acknowledged. */
-    settle: (timeoutMs = 15_000) =>
-      waitFor(async () => (await backlog(db, projector.streams)) === 0, timeoutMs, "the projector to drain"),
+    settle: async (timeoutMs = 15_000) => {
+      try {
+        await waitFor(
+          async () => (await backlog(db, projector.streams)) === 0,
+          timeoutMs,
+          "the projector to drain",
+        );
+      } catch (e) {
+        // Say what the consumer was doing, or a timeout explains nothing.
+        const left = await backlog(db, projector.streams);
+        throw new Error(
+          `${(e as Error).message}; backlog ${left}; recent projector log: ${JSON.stringify(logs.slice(-5))}`,
+        );
+      }
+    },
     async stop() {
       await projector.stop();
       blocking.disconnect();

@@ -9,7 +9,7 @@ import {
 } from "../../db/refresh-tokens.ts";
 import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
-import { presentUser, type WireUser } from "../hydrate/present.ts";
+import { mediaUrls, presentUser, type WireUser } from "../hydrate/present.ts";
 
 // Sessions: a short-lived access JWT plus an opaque refresh token (256 random bits) that
 // rotates on every use. A family is one sign-in; presenting a spent token revokes the family.
@@ -40,7 +40,7 @@ async function pair(
     token_type: "Bearer",
     expires_in: expiresIn,
     refresh_token: refresh,
-    user: presentUser(deps, user),
+    user: presentUser(deps, user, await mediaUrls(deps, [user.avatar_key])),
   };
 }
 

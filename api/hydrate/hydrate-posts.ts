@@ -9,7 +9,7 @@ import { timestampOf } from "../../core/ids.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
-import { presentPost, type WirePost } from "./present.ts";
+import { mediaUrls, presentPost, type WirePost } from "./present.ts";
 
 // Hydration: ids → full posts, in a fixed number of round-trips whatever the page size (atproto's
 // skeleton → hydration → presentation). Redis first (one MGET of bodies and counts, one of
@@ -71,17 +71,23 @@ export async function hydratePosts(
     ]).catch(() => {});
   }
 
+  const urls = await mediaUrls(
+    deps,
+    [...users.values()].map((u) => u.avatar_key),
+  );
   const out: WirePost[] = [];
   for (const id of ids) {
     const p = posts.get(id);
     const author = p && users.get(p.author_id);
     if (!p || !author) continue; // a post that no longer exists drops out of the page
     out.push(
-      presentPost(deps, p, author, {
-        at: timestampOf(id),
-        likeCount: counts.get(id) ?? 0,
-        likedByMe: liked.has(id),
-      }),
+      presentPost(
+        deps,
+        p,
+        author,
+        { at: timestampOf(id), likeCount: counts.get(id) ?? 0, likedByMe: liked.has(id) },
+        urls,
+      ),
     );
   }
   return out;

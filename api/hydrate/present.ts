@@ -1,8 +1,8 @@
 import type { CachedPost, CachedUser } from "../../core/cache.ts";
 import type { Deps } from "../deps.ts";
 
-// Presentation: the wire shapes of DESIGN §6. Media URLs (presigned GETs) arrive with the media
-// issue; until then avatar_url and image are null.
+// Presentation: the wire shapes of DESIGN §6. Media URLs are presigned GETs that expire, made
+// fresh for every response (mediaUrls), never stored.
 
 export interface WireUser {
   id: string;
@@ -21,8 +21,28 @@ export interface WirePost {
   liked_by_me: boolean;
 }
 
-export function presentUser(_deps: Deps, u: CachedUser): WireUser {
-  return { id: u.id, handle: u.handle, display_name: u.display_name, avatar_url: null };
+export type MediaUrls = ReadonlyMap<string, string>;
+
+/** Presigned URLs for the given object keys (nulls skipped), made in parallel. */
+export async function mediaUrls(
+  deps: Deps,
+  keys: readonly (string | null | undefined)[],
+): Promise<MediaUrls> {
+  const wanted = [...new Set(keys.filter((k): k is string => !!k))];
+  const out = new Map<string, string>();
+  if (!deps.storage || wanted.length === 0) return out;
+  const urls = await Promise.all(wanted.map((k) => deps.storage!.url(k)));
+  for (let i = 0; i < wanted.length; i++) out.set(wanted[i]!, urls[i]!);
+  return out;
+}
+
+export function presentUser(_deps: Deps, u: CachedUser, urls: MediaUrls = new Map()): WireUser {
+  return {
+    id: u.id,
+    handle: u.handle,
+    display_name: u.display_name,
+    avatar_url: u.avatar_key ? (urls.get(u.avatar_key) ?? null) : null,
+  };
 }
 
 export function presentPost(
@@ -30,10 +50,11 @@ export function presentPost(
   p: CachedPost,
   author: CachedUser,
   x: { at: number; likeCount: number; likedByMe: boolean },
+  urls: MediaUrls = new Map(),
 ): WirePost {
   return {
     id: p.id,
-    author: presentUser(deps, author),
+    author: presentUser(deps, author, urls),
     text: p.text,
     created_at: new Date(x.at).toISOString(),
     image: null,

@@ -44,7 +44,11 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
     case "VALIDATION": {
       const v = error as ValidationLike;
       const ct = request.headers.get("content-type") ?? "";
-      if (v.type === "body" && request.method !== "GET" && !/^application\/(.+\+)?json\b/i.test(ct)) {
+      if (
+        v.type === "body" &&
+        request.method !== "GET" &&
+        !/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(ct)
+      ) {
         return new AppError(
           "unsupported_media_type",
           `request body must be JSON (Content-Type: application/json), got "${ct || "none"}"`,
@@ -97,14 +101,14 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
     .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
       set.headers["x-request-id"] = requestId;
     })
-    // Bodies are JSON (multipart arrives with media uploads); anything else is refused before
+    // Bodies are JSON, or multipart for uploads; anything else is refused before
     // a parser can make sense of it.
     .onParse({ as: "global" }, ({ request, contentType }) => {
       if (!request.body || request.method === "GET" || request.method === "HEAD") return;
-      if (!/^application\/(.+\+)?json\b/i.test(contentType ?? "")) {
+      if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
         throw new AppError(
           "unsupported_media_type",
-          `request body must be JSON (Content-Type: application/json), got "${contentType || "none"}"`,
+          `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
         );
       }
     })

@@ -4,7 +4,7 @@ import { timestampOf } from "../../core/ids.ts";
 import { insertPost } from "../../db/posts.ts";
 import { runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
-import { presentPost, type WirePost } from "../hydrate/present.ts";
+import { mediaUrls, presentPost, presentUser, type WirePost } from "../hydrate/present.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
 /** CreatePostCommand → posts row + PostCreatedEvent. Posts are immutable once written. */
@@ -21,7 +21,7 @@ export async function createPost(
       errors: [{ location: "body", path: "text", message: issue.message }],
     });
   }
-  return runCommand<WirePost>(
+  const out = await runCommand<WirePost>(
     deps,
     { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body },
     async (tx) => {
@@ -43,4 +43,8 @@ export async function createPost(
       };
     },
   );
+  // The stored response carries no presigned URL (it would expire before a replay): the
+  // author's avatar URL is made fresh for every answer.
+  const urls = await mediaUrls(deps, [viewer.avatar_key]);
+  return { ...out, body: { ...out.body, author: presentUser(deps, viewer, urls) } };
 }

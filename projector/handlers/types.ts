@@ -1,6 +1,7 @@
 import type { Config } from "../../core/config.ts";
 import type { EventOf, EventType } from "../../core/events.ts";
 import type { Redis } from "../../core/redis.ts";
+import type { Storage } from "../../core/storage.ts";
 import type { Sql } from "../../db/client.ts";
 import type { ProjectorMetrics } from "../metrics.ts";
 
@@ -10,6 +11,8 @@ export interface HandlerDeps {
   config: Config;
   metrics: ProjectorMetrics;
   group: string;
+  /** Object storage; null when S3 is not configured. */
+  storage?: Storage | null;
 }
 
 /**

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import S3rver from "s3rver";
+import sharp from "sharp";
+import { createStorage, type Storage } from "../../core/storage.ts";
+import { openTestDb, type TestDb } from "../../db/testing.ts";
+import { startTestProjector } from "../../projector/testing.ts";
+import { testApp } from "../testing.ts";
+
+// PUT /me/avatar against a real S3 API endpoint (s3rver, in-process), PostgreSQL and Redis.
+
+const S3_PORT = 9512;
+let s3: S3rver;
+let db: TestDb;
+let storage: Storage;
+let api: ReturnType<typeof testApp>;
+
+beforeAll(async () => {
+  s3 = new S3rver({
+    port: S3_PORT,
+    address: "127.0.0.1",
+    silent: true,
+    directory: `/tmp/feed-test-s3-${process.pid}`,
+    configureBuckets: [{ name: "feed-test", configs: [] }],
+  });
+  await s3.run();
+  db = await openTestDb({
+    S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
+    S3_KEY: "S3RVER",
+    S3_SECRET: "S3RVER",
+    S3_BUCKET: "feed-test",
+  });
+  storage = createStorage(db.config)!;
+});
+afterAll(async () => {
+  storage.close();
+  await db.close();
+  await s3.close();
+});
+beforeEach(async () => {
+  await db.reset();
+  api = testAppWithStorage();
+});
+
+const testAppWithStorage = () => testApp(db, {}, { storage });
+
+const png = (w = 64, h = 48) =>
+  sharp({ create: { width: w, height: h, channels: 3, background: "#36c" } })
+    .png()
+    .toBuffer();
+function upload(token: string, bytes: Uint8Array | Buffer | string, name = "me.png", type = "image/png") {
+  const form = new FormData();
+  form.append("file", new File([bytes], name, { type }));
+  return api.app.handle(
+    new Request("http://localhost/me/avatar", {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    }),
+  );
+}
+/** Objects stored under one user's avatar prefix (s3rver keeps them as files). */
+const objects = async (userId: string) => {
+  const dir = `/tmp/feed-test-s3-${process.pid}/feed-test/users/${userId}`;
+  const out = await Bun.$`find ${dir} -name '*._S3rver_object' 2>/dev/null`.nothrow().text();
+  return out.split("\n").filter(Boolean).length;
+};
+
+describe("PUT /me/avatar", () => {
+  test("stores the image at users/{id}/avatars/{random}.png and answers a presigned URL that serves it", async () => {
+    const u = await db.makeUser();
+    const bytes = await png();
+    const res = await upload(u.token, bytes);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { avatar_url: string; id: string };
+    expect(body.id).toBe(u.id);
+    const url = new URL(body.avatar_url);
+    expect(url.pathname).toMatch(new RegExp(`^/feed-test/users/${u.id}/avatars/[A-Za-z0-9_-]{22}\\.png$`));
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
+    const got = await fetch(body.avatar_url);
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(new Uint8Array(bytes));
+    const me = await api.call("GET", "/me", { token: u.token });
+    expect(me.body.avatar_url).toContain(url.pathname);
+    const [ev] = await db.sql`SELECT event FROM outbox WHERE type = 'AvatarUpdated'`;
+    expect(ev?.event.payload).toMatchObject({ user_id: u.id, previous_key: null });
+  });
+
+  test("replacing deletes the old object once the projector handles the event", async () => {
+    const p = await startTestProjector(db, { storage });
+    const u = await db.makeUser();
+    const first = (await (await upload(u.token, await png())).json()) as { avatar_url: string };
+    await p.settle();
+    const second = (await (await upload(u.token, await png(80, 80))).json()) as { avatar_url: string };
+    await p.settle();
+    expect((await fetch(first.avatar_url)).status).toBe(404);
+    expect((await fetch(second.avatar_url)).status).toBe(200);
+    expect(await objects(u.id)).toBe(1);
+    await p.stop();
+  });
+
+  test("bad files are refused with a problem and store nothing", async () => {
+    const u = await db.makeUser();
+    // Header intact, pixel data cut short: only a decode can tell.
+    const noisy = await sharp(Buffer.from(crypto.getRandomValues(new Uint8Array(300 * 300 * 3))), {
+      raw: { width: 300, height: 300, channels: 3 },
+    })
+      .png()
+      .toBuffer();
+    const truncated = noisy.subarray(0, Math.floor(noisy.length * 0.6));
+    const cases: [string, Uint8Array | string, number, string][] = [
+      ["an HTML page named .png", "<html><script>alert(1)</script></html>", 415, "unsupported_media_type"],
+      [
+        "an SVG with a script",
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        415,
+        "unsupported_media_type",
+      ],
+      [
+        "a PNG header on garbage",
+        new Uint8Array([
+          0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3, 4, 5,
+          6, 7, 8,
+        ]),
+        400,
+        "validation_failed",
+      ],
+      ["an empty file", "", 400, "validation_failed"],
+      ["a truncated PNG", truncated, 400, "validation_failed"],
+    ];
+    for (const [name, bytes, status, code] of cases) {
+      const res = await upload(u.token, bytes);
+      const body = (await res.json()) as { code: string; detail: string };
+      expect({ name, status: res.status, code: body.code }).toEqual({ name, status, code });
+    }
+    // A decompression bomb: a 1×1 PNG whose header claims 30 000 × 30 000 pixels (CRC fixed up).
+    const bomb = new Uint8Array(await png(1, 1));
+    const view = new DataView(bomb.buffer);
+    view.setUint32(16, 30_000);
+    view.setUint32(20, 30_000);
+    view.setUint32(29, Bun.hash.crc32(bomb.subarray(12, 29)));
+    const res = await upload(u.token, bomb);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toContain("pixels");
+    // Over 5 MB.
+    const big = new Uint8Array(5 * 1024 * 1024 + 1);
+    big.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect((await upload(u.token, big)).status).toBe(413);
+    // No file part at all.
+    const form = new FormData();
+    const missing = await api.app.handle(
+      new Request("http://localhost/me/avatar", {
+        method: "PUT",
+        headers: { authorization: `Bearer ${u.token}` },
+        body: form,
+      }),
+    );
+    expect(missing.status).toBe(400);
+    expect(await objects(u.id)).toBe(0);
+    expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+  });
+});

@@ -1,0 +1,71 @@
+import sharp from "sharp";
+import type { Config } from "../../core/config.ts";
+import { AppError } from "../../core/errors.ts";
+import { IMAGE_TYPES, type ImageType, sniffImage } from "../../core/media.ts";
+
+// Every upload is checked here, whatever the client or the storage claims: size, type by magic
+// bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
+// that fails is never stored and never decoded again.
+
+export interface CheckedImage {
+  bytes: Uint8Array;
+  type: ImageType;
+  mime: string;
+  width: number;
+  height: number;
+}
+
+export async function checkImage(
+  config: Config,
+  file: Blob | undefined,
+  field = "file",
+): Promise<CheckedImage> {
+  if (!file) {
+    throw new AppError("validation_failed", `multipart field "${field}" is missing`, {
+      errors: [{ location: "body", path: field, message: "required" }],
+    });
+  }
+  if (file.size > config.MEDIA_MAX_BYTES) {
+    throw new AppError(
+      "payload_too_large",
+      `the image is ${file.size} bytes; at most ${config.MEDIA_MAX_BYTES} are accepted`,
+    );
+  }
+  if (file.size === 0)
+    throw new AppError("validation_failed", "the file is empty", {
+      errors: [{ location: "body", path: field, message: "empty" }],
+    });
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const type = sniffImage(bytes);
+  if (!type)
+    throw new AppError(
+      "unsupported_media_type",
+      "the file is not a JPEG, PNG or WebP image (judged by its content, not its name or declared type)",
+    );
+
+  const options = { limitInputPixels: config.MEDIA_MAX_PIXELS, failOn: "truncated" as const };
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
+  try {
+    meta = await sharp(bytes, options).metadata();
+  } catch (e) {
+    // The pixel limit is checked from the header, before anything is decoded.
+    if (String((e as Error).message).includes("pixel limit")) {
+      throw new AppError("validation_failed", `the image has more than ${config.MEDIA_MAX_PIXELS} pixels`, {
+        errors: [{ location: "body", path: field, message: "too many pixels" }],
+      });
+    }
+    throw new AppError("validation_failed", "the image cannot be read: its header is corrupt", {
+      errors: [{ location: "body", path: field, message: "corrupt" }],
+    });
+  }
+  const { width = 0, height = 0 } = meta;
+  try {
+    // One decode, streamed and shrunk: truncated or broken pixel data fails here, with bounded memory.
+    await sharp(bytes, options).resize(32, 32, { fit: "inside" }).raw().toBuffer();
+  } catch {
+    throw new AppError("validation_failed", "the image data is truncated or corrupt", {
+      errors: [{ location: "body", path: field, message: "corrupt" }],
+    });
+  }
+  return { bytes, type, mime: IMAGE_TYPES[type].mime, width, height };
+}
