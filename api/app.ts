@@ -23,6 +23,8 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(
       problemPlugin({
         log: opts.log,
+        // An image at the limit plus room for the multipart envelope.
+        maxBodyBytes: deps.config.MEDIA_MAX_BYTES + 64 * 1024,
         onRequestDone: (r) => {
           deps.metrics.httpDuration.observe(
             { method: r.method, route: r.route, status: String(r.status) },

@@ -22,7 +22,9 @@ const server = Bun.serve({
   port: config.PORT,
   hostname: "0.0.0.0",
   fetch: app.fetch,
-  maxRequestBodySize: config.MEDIA_MAX_BYTES + 1024 * 1024,
+  // Above the app's own limit (which answers problem+json): this one only stops bodies
+  // that declare no length and never end.
+  maxRequestBodySize: 4 * config.MEDIA_MAX_BYTES,
 });
 log({ level: "info", msg: `api listening on http://127.0.0.1:${server.port}` });
 
