@@ -266,6 +266,26 @@ describe("ops routes", () => {
     expect(docs.headers.get("content-type")).toContain("text/html");
   });
 
+  test("a missing body is a 415 naming JSON; a body declared too large is a 413 before it is read", async () => {
+    const u = await db.makeUser();
+    const none = await api.call("POST", "/likes", { token: u.token });
+    expect(none.status).toBe(415);
+    expect(none.body.detail).toContain("JSON");
+    const huge = await api.app.handle(
+      new Request("http://localhost/me/avatar", {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${u.token}`,
+          "content-length": String(50 * 1024 * 1024),
+          "content-type": "multipart/form-data; boundary=x",
+        },
+        body: "--x--",
+      }),
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get("content-type")).toContain("application/problem+json");
+  });
+
   test("unknown routes are a 404 problem, and every response carries a request id", async () => {
     const r = await api.call("GET", "/nope");
     expect(r.status).toBe(404);

@@ -20,6 +20,8 @@ export interface TestDb {
   /** Empties every table and the test Redis database. */
   reset(): Promise<void>;
   makeUser(handle?: string): Promise<UserRow & { token: string }>;
+  /** Runs before close(): a consumer left running would steal the next suite's entries. */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
   await migrate(sql);
   const redis = createRedis(config.REDIS_URL, "feed-test");
   const blocking = createBlockingRedis(config.REDIS_URL, "feed-test-blocking");
+  const cleanups: (() => Promise<void>)[] = [];
   return {
     config,
     sql,
@@ -72,7 +75,11 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
       const { token } = await signAccessToken(config, user.id);
       return { ...user, token };
     },
+    onClose(fn) {
+      cleanups.push(fn);
+    },
     async close() {
+      for (const fn of cleanups.splice(0)) await fn().catch(() => {});
       blocking.disconnect();
       redis.disconnect();
       await sql.end({ timeout: 5 });

@@ -325,6 +325,88 @@ describe("consumer failure and recovery", () => {
     expect(await pruneConsumers(db.redis, [keys.stream(1)], GROUPS.projector, 10)).toBe(0); // no such stream: nothing to do
   });
 
+  test("entries read but not handled when stopping are released for others at once", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started = 0;
+    const handlers: HandlerMap = {
+      ...projectorHandlers,
+      UserRegistered: async () => {
+        started++;
+        await gate;
+      },
+    };
+    const u = await db.makeUser();
+    const ev = (n: number): FeedEvent => ({
+      id: String(9300 + n),
+      type: "UserRegistered",
+      version: 1,
+      occurred_at: new Date().toISOString(),
+      actor_id: u.id,
+      payload: { user_id: u.id, handle: u.handle },
+    });
+    // Written before the consumer starts: its first read returns all three together.
+    await publishEvents(
+      db.redis,
+      [1, 2, 3].map((n) => ({ stream: keys.stream(0), event: ev(n) })),
+    );
+    const p = await startTestProjector(db, { handlers, consumerName: "leaving" });
+    await waitFor(() => started === 1, 5000, "the first entry to be in hand");
+    const stopping = p.stop();
+    release();
+    await stopping;
+    const pending = (await db.redis.xpending(keys.stream(0), GROUPS.projector, "-", "+", 10)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    expect(pending).toHaveLength(2);
+    for (const [, owner, idle] of pending) {
+      expect(owner).toBe("leaving");
+      expect(idle).toBeGreaterThanOrEqual(300); // marked idle for the whole claim timeout
+    }
+  });
+
+  test("a failed entry that another consumer took over meanwhile is left to it", async () => {
+    let calls = 0;
+    const handlers: HandlerMap = {
+      ...projectorHandlers,
+      UserRegistered: async (d, e) => {
+        calls++;
+        if (calls === 1) {
+          // Slow enough that another consumer claimed it, then this attempt fails.
+          const [entry] = (await d.redis.xrange(keys.stream(0), "-", "+")) as [string, string[]][];
+          await d.redis.xclaim(keys.stream(0), GROUPS.projector, "the-other-one", 0, entry![0]);
+          throw new Error("failed after losing the entry");
+        }
+        await projectorHandlers.UserRegistered!(d, e);
+      },
+    };
+    const p = await startTestProjector(db, { handlers });
+    const u = await db.makeUser();
+    await publishEvents(db.redis, [
+      {
+        stream: keys.stream(0),
+        event: {
+          id: "9400",
+          type: "UserRegistered",
+          version: 1,
+          occurred_at: new Date().toISOString(),
+          actor_id: u.id,
+          payload: { user_id: u.id, handle: u.handle },
+        },
+      },
+    ]);
+    await p.settle(); // the other consumer never acks; ours takes it back after the claim timeout
+    expect(p.logs.some((l) => l.msg === "failed entry is no longer ours; leaving it")).toBe(true);
+    expect(await listDeadLetters(db.redis)).toHaveLength(0);
+    expect(calls).toBe(2);
+    await p.stop();
+  });
+
   test("stop() finishes the entry in hand and leaves the rest pending for others", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {

@@ -50,6 +50,14 @@ export async function startTestProjector(
     log: (l) => logs.push(l),
   });
   await projector.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await projector.stop();
+    blocking.disconnect();
+  };
+  db.onClose(stop);
   return {
     projector,
     metrics,
@@ -70,9 +78,6 @@ export async function startTestProjector(
         );
       }
     },
-    async stop() {
-      await projector.stop();
-      blocking.disconnect();
-    },
+    stop,
   };
 }

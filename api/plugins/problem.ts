@@ -69,8 +69,6 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
     }
     case "NOT_FOUND":
       return new AppError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
-    case "INVALID_COOKIE_SIGNATURE":
-      return new AppError("unauthorized", "cookie signature is invalid");
     default:
       return null;
   }
