@@ -10,6 +10,8 @@ export interface CachedPost {
   author_id: string;
   text: string;
   image_key: string | null;
+  image_width: number | null;
+  image_height: number | null;
 }
 
 export interface CachedUser {

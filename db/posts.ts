@@ -6,6 +6,8 @@ export interface PostRow {
   author_id: string;
   text: string;
   image_key: string | null;
+  image_width: number | null;
+  image_height: number | null;
 }
 
 /** Inserts a post on its author's shard; created_at is taken from the new id. */
@@ -18,7 +20,7 @@ export async function insertPost(
   const [row] = await sql<(PostRow & { created_at: Date })[]>`
     INSERT INTO posts (shard, id, author_id, text, created_at)
     SELECT ${shard}, i, ${authorId}, ${text}, id_time(i) FROM next_id(${shard}) AS i
-    RETURNING id, author_id, text, image_key, created_at`;
+    RETURNING id, author_id, text, image_key, image_width, image_height, created_at`;
   return row!;
 }
 
@@ -47,4 +49,23 @@ export async function authorPostIds(
         SELECT id FROM posts WHERE shard = ${shard} AND author_id = ${authorId}
         ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
   return rows.map((r) => r.id);
+}
+
+/**
+ * Attaches an image to one's own post; returns the key it replaced, or undefined when the post
+ * does not exist or is someone else's (the row stays locked until commit).
+ */
+export async function attachPostImage(
+  sql: AnySql,
+  p: { postId: string; authorId: string; key: string; width: number; height: number },
+): Promise<{ previous: string | null } | undefined> {
+  const shard = shardOf(p.postId);
+  const [row] = await sql<{ previous: string | null }[]>`
+    WITH old AS (
+      SELECT image_key FROM posts WHERE shard = ${shard} AND id = ${p.postId} AND author_id = ${p.authorId} FOR UPDATE
+    )
+    UPDATE posts SET image_key = ${p.key}, image_width = ${p.width}, image_height = ${p.height}
+    FROM old WHERE shard = ${shard} AND id = ${p.postId}
+    RETURNING old.image_key AS previous`;
+  return row;
 }

@@ -71,10 +71,10 @@ export async function hydratePosts(
     ]).catch(() => {});
   }
 
-  const urls = await mediaUrls(
-    deps,
-    [...users.values()].map((u) => u.avatar_key),
-  );
+  const urls = await mediaUrls(deps, [
+    ...[...users.values()].map((u) => u.avatar_key),
+    ...ids.map((id) => posts.get(id)?.image_key),
+  ]);
   const out: WirePost[] = [];
   for (const id of ids) {
     const p = posts.get(id);

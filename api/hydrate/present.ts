@@ -57,7 +57,15 @@ export function presentPost(
     author: presentUser(deps, author, urls),
     text: p.text,
     created_at: new Date(x.at).toISOString(),
-    image: null,
+    image:
+      p.image_key && urls.get(p.image_key)
+        ? {
+            url: urls.get(p.image_key)!,
+            thumb_url: null,
+            width: p.image_width ?? null,
+            height: p.image_height ?? null,
+          }
+        : null,
     like_count: Math.max(0, x.likeCount),
     liked_by_me: x.likedByMe,
   };

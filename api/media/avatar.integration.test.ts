@@ -159,3 +159,81 @@ describe("PUT /me/avatar", () => {
     expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
   });
 });
+
+describe("PUT /posts/:id/image", () => {
+  function attach(token: string, postId: string, bytes: Uint8Array | Buffer, name = "pic.png") {
+    const form = new FormData();
+    form.append("file", new File([bytes], name, { type: "image/png" }));
+    return api.app.handle(
+      new Request(`http://localhost/posts/${postId}/image`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      }),
+    );
+  }
+
+  test("attaches an image to one's own post: posts/{id}/{random}.png, presigned URL, dimensions; text unchanged", async () => {
+    const u = await db.makeUser();
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "with a picture" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const bytes = await png(120, 90);
+    const res = await attach(u.token, post.body.id, bytes);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      text: string;
+      image: { url: string; thumb_url: null; width: number; height: number };
+    };
+    expect(body.text).toBe("with a picture");
+    expect(body.image).toMatchObject({ thumb_url: null, width: 120, height: 90 });
+    expect(new URL(body.image.url).pathname).toMatch(
+      new RegExp(`^/feed-test/posts/${post.body.id}/[A-Za-z0-9_-]{22}\\.png$`),
+    );
+    const got = await fetch(body.image.url);
+    expect(got.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(new Uint8Array(bytes));
+    const again = await api.call("GET", `/posts/${post.body.id}`, { token: u.token });
+    expect(again.body.image.width).toBe(120);
+    const [ev] = await db.sql`SELECT event FROM outbox WHERE type = 'PostImageUploaded'`;
+    expect(ev?.event.payload).toMatchObject({ post_id: post.body.id, previous_key: null });
+  });
+
+  test("replacing deletes the old object via the projector", async () => {
+    const p = await startTestProjector(db, { storage });
+    const u = await db.makeUser();
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "x" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const first = (await (await attach(u.token, post.body.id, await png())).json()) as {
+      image: { url: string };
+    };
+    await p.settle();
+    const second = (await (await attach(u.token, post.body.id, await png(10, 10))).json()) as {
+      image: { url: string };
+    };
+    await p.settle();
+    expect((await fetch(first.image.url)).status).toBe(404);
+    expect((await fetch(second.image.url)).status).toBe(200);
+    await p.stop();
+  });
+
+  test("another user's post, or a post that does not exist, is a 404 and stores nothing", async () => {
+    const [owner, other] = [await db.makeUser(), await db.makeUser()];
+    const post = await api.call("POST", "/posts", {
+      token: owner.token,
+      json: { text: "mine" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const res = await attach(other.token, post.body.id, await png());
+    expect(res.status).toBe(404);
+    expect((await attach(other.token, "7312950014423042", await png())).status).toBe(404);
+    const dir = `/tmp/feed-test-s3-${process.pid}/feed-test/posts/${post.body.id}`;
+    expect((await Bun.$`find ${dir} -name '*._S3rver_object' 2>/dev/null`.nothrow().text()).trim()).toBe("");
+    expect(await db.sql`SELECT 1 FROM outbox WHERE type = 'PostImageUploaded'`).toHaveLength(0);
+  });
+});
