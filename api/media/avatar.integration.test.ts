@@ -237,3 +237,50 @@ describe("PUT /posts/:id/image", () => {
     expect(await db.sql`SELECT 1 FROM outbox WHERE type = 'PostImageUploaded'`).toHaveLength(0);
   });
 });
+
+describe("POST /posts with an image (multipart)", () => {
+  function create(token: string, key: string, text: string, image?: Uint8Array | Buffer | string) {
+    const form = new FormData();
+    form.append("text", text);
+    if (image !== undefined) form.append("image", new File([image], "p.png", { type: "image/png" }));
+    return api.app.handle(
+      new Request("http://localhost/posts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "idempotency-key": key },
+        body: form,
+      }),
+    );
+  }
+
+  test("one command: the post, its image, both events; a replay answers the same post with fresh URLs", async () => {
+    const u = await db.makeUser();
+    const bytes = await png(50, 40);
+    const key = crypto.randomUUID();
+    const res = await create(u.token, key, "look", bytes);
+    expect(res.status).toBe(201);
+    const post = (await res.json()) as { id: string; text: string; image: { url: string; width: number } };
+    expect(post.text).toBe("look");
+    expect(post.image.width).toBe(50);
+    expect(new Uint8Array(await (await fetch(post.image.url)).arrayBuffer())).toEqual(new Uint8Array(bytes));
+    const types = (await db.sql`SELECT type FROM outbox ORDER BY id`).map((r) => r.type);
+    expect(types).toEqual(["PostCreated", "PostImageUploaded"]);
+
+    const replay = await create(u.token, key, "look", bytes);
+    expect(replay.status).toBe(201);
+    expect(((await replay.json()) as { id: string }).id).toBe(post.id);
+    const other = await create(u.token, key, "look", await png(51, 40));
+    expect(other.status).toBe(422);
+    expect(await db.sql`SELECT 1 FROM posts`).toHaveLength(1);
+  });
+
+  test("a bad image refuses the whole post: nothing is created", async () => {
+    const u = await db.makeUser();
+    const res = await create(u.token, crypto.randomUUID(), "nope", "<html>not an image</html>");
+    expect(res.status).toBe(415);
+    expect(await db.sql`SELECT 1 FROM posts`).toHaveLength(0);
+    expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+    const textOnly = await create(u.token, crypto.randomUUID(), "just words");
+    expect(textOnly.status).toBe(201);
+    expect(((await textOnly.json()) as { image: null }).image).toBeNull();
+  });
+});

@@ -1,17 +1,25 @@
+import { createHash } from "node:crypto";
 import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
-import { insertPost } from "../../db/posts.ts";
-import { runCommand } from "../commands/run-command.ts";
+import { mediaFilename, mediaKeys } from "../../core/media.ts";
+import { attachPostImage, insertPost } from "../../db/posts.ts";
+import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
-import { mediaUrls, presentPost, presentUser, type WirePost } from "../hydrate/present.ts";
+import { hydratePosts } from "../hydrate/hydrate-posts.ts";
+import { presentPost, type WirePost } from "../hydrate/present.ts";
+import { checkImage } from "../media/validate-image.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
-/** CreatePostCommand → posts row + PostCreatedEvent. Posts are immutable once written. */
+/**
+ * CreatePostCommand → posts row + PostCreatedEvent, and with an image (multipart) also
+ * UploadPostImageCommand → PostImageUploadedEvent, in one transaction. Posts are immutable once
+ * written; only their image can be replaced.
+ */
 export async function createPost(
   deps: Deps,
   viewer: Viewer,
-  body: { text: string },
+  body: { text: string; image?: File },
   idempotencyKey: string | undefined,
 ) {
   const parsed = CreatePostCommand.safeParse({ author_id: BigInt(viewer.id), text: body.text });
@@ -21,15 +29,24 @@ export async function createPost(
       errors: [{ location: "body", path: "text", message: issue.message }],
     });
   }
-  const out = await runCommand<WirePost>(
-    deps,
-    { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body },
-    async (tx) => {
-      const post = await insertPost(tx, viewer.id, parsed.data.text);
-      return {
-        status: 201,
-        body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
-        events: [
+  // The image is checked before anything is written, and its bytes (not the File object) make
+  // the request's fingerprint: the same key with another picture is another request.
+  const image = body.image ? await checkImage(deps.config, body.image, "image") : null;
+  if (image && !deps.storage)
+    throw new AppError("not_ready", "media storage is not configured (S3_ENDPOINT, S3_KEY, S3_SECRET)");
+  const fingerprintBody = {
+    text: body.text,
+    image_sha256: image ? createHash("sha256").update(image.bytes).digest("hex") : null,
+  };
+
+  let stored: string | null = null;
+  try {
+    const out = await runCommand<WirePost>(
+      deps,
+      { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body: fingerprintBody },
+      async (tx) => {
+        const post = await insertPost(tx, viewer.id, parsed.data.text);
+        const events: DraftEvent[] = [
           {
             type: "PostCreated",
             actorId: viewer.id,
@@ -39,12 +56,38 @@ export async function createPost(
               created_at: new Date(timestampOf(post.id)).toISOString(),
             },
           },
-        ],
-      };
-    },
-  );
-  // The stored response carries no presigned URL (it would expire before a replay): the
-  // author's avatar URL is made fresh for every answer.
-  const urls = await mediaUrls(deps, [viewer.avatar_key]);
-  return { ...out, body: { ...out.body, author: presentUser(deps, viewer, urls) } };
+        ];
+        if (image && deps.storage) {
+          const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
+          await deps.storage.put(key, image.bytes, image.mime);
+          stored = key;
+          await attachPostImage(tx, {
+            postId: post.id,
+            authorId: viewer.id,
+            key,
+            width: image.width,
+            height: image.height,
+          });
+          events.push({
+            type: "PostImageUploaded",
+            actorId: viewer.id,
+            payload: { post_id: post.id, author_id: viewer.id, key, previous_key: null },
+          });
+        }
+        return {
+          status: 201,
+          // Stored for replays without presigned URLs (they would expire first); the answer
+          // below is hydrated fresh.
+          body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
+          events,
+        };
+      },
+    );
+    const [fresh] = await hydratePosts(deps, viewer.id, [out.body.id]);
+    return { ...out, body: fresh ?? out.body };
+  } catch (e) {
+    // The transaction rolled back: nothing points at the object it wrote.
+    if (stored) await deps.storage?.delete(stored).catch(() => {});
+    throw e;
+  }
 }
