@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { ImageVariants } from "./media.ts";
 import type { Redis } from "./redis.ts";
 import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
@@ -12,6 +13,7 @@ export interface CachedPost {
   image_key: string | null;
   image_width: number | null;
   image_height: number | null;
+  image_variants?: ImageVariants | null;
 }
 
 export interface CachedUser {

@@ -46,3 +46,17 @@ export const mediaKeys = {
   avatar: (userId: string, filename: string) => `users/${userId}/avatars/${filename}`,
   postImage: (postId: string, filename: string) => `posts/${postId}/${filename}`,
 };
+
+/** Thumbnail widths (WebP, upright, metadata stripped) made by the media consumer group. */
+export const THUMBNAIL_WIDTHS = [320, 1080] as const;
+
+/** A thumbnail's key: beside its original, named after it. */
+export const thumbnailKey = (originalKey: string, width: number) =>
+  `${originalKey.replace(/\.[a-z]+$/, "")}_w${width}.webp`;
+
+export interface ImageVariant {
+  key: string;
+  width: number;
+  height: number;
+}
+export type ImageVariants = Partial<Record<`${(typeof THUMBNAIL_WIDTHS)[number]}`, ImageVariant>>;

@@ -7,6 +7,7 @@ import type { Config } from "./config.ts";
 
 export interface Storage {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array>;
   delete(key: string): Promise<void>;
   /** A presigned GET that expires after MEDIA_URL_TTL_SECONDS. */
   url(key: string): Promise<string>;
@@ -37,6 +38,10 @@ export function createStorage(config: Config): Storage | null {
           ContentLength: body.byteLength,
         }),
       );
+    },
+    async get(key) {
+      const res = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      return new Uint8Array(await res.Body!.transformToByteArray());
     },
     async delete(key) {
       await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));

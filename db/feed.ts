@@ -111,12 +111,12 @@ export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<H
   const shards = (ids: readonly string[]) => [...new Set(ids.map((id) => shardOf(id)))];
   const [row] = await sql<HydrationRows[]>`
     WITH p AS (
-      SELECT id, author_id, text, image_key, image_width, image_height FROM posts
+      SELECT id, author_id, text, image_key, image_width, image_height, image_variants FROM posts
       WHERE shard = ANY(${shards(r.postIds)}::int[]) AND id = ANY(${r.postIds as string[]}::bigint[])
     )
     SELECT
       coalesce((SELECT json_agg(json_build_object('id', id::text, 'author_id', author_id::text, 'text', text,
-                'image_key', image_key, 'image_width', image_width, 'image_height', image_height)) FROM p), '[]'::json) AS posts,
+                'image_key', image_key, 'image_width', image_width, 'image_height', image_height, 'image_variants', image_variants)) FROM p), '[]'::json) AS posts,
       coalesce((SELECT json_agg(json_build_object('post_id', post_id::text, 'like_count', like_count))
                 FROM post_stats WHERE shard = ANY(${shards(r.statIds)}::int[])
                   AND post_id = ANY(${r.statIds as string[]}::bigint[])), '[]'::json) AS stats,

@@ -69,3 +69,19 @@ export async function attachPostImage(
     RETURNING old.image_key AS previous`;
   return row;
 }
+
+/**
+ * Records a post's thumbnails, only if the post still shows the image they were made from
+ * (a replacement may have come meanwhile). True when recorded.
+ */
+export async function recordImageVariants(
+  sql: AnySql,
+  postId: string,
+  imageKey: string,
+  variants: Record<string, unknown>,
+): Promise<boolean> {
+  const rows = await sql`
+    UPDATE posts SET image_variants = ${sql.json(variants as never)}
+    WHERE shard = ${shardOf(postId)} AND id = ${postId} AND image_key = ${imageKey} RETURNING 1`;
+  return rows.length === 1;
+}

@@ -119,6 +119,11 @@ export class Consumer {
     await this.loop;
   }
 
+  /** Closes the blocking connection this consumer was given (after stop()). */
+  disconnect(): void {
+    this.o.blocking.disconnect();
+  }
+
   get isRunning(): boolean {
     return this.running;
   }

@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import { loadConfig } from "../core/config.ts";
 import { createBlockingRedis, createRedis, pingRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
@@ -10,6 +11,9 @@ import { createProjector } from "./projector.ts";
 // PROJECTOR_METRICS_PORT. SIGTERM finishes the entry in hand, then exits.
 
 const config = loadConfig();
+// Thumbnails are made one at a time per consumer; libvips gets one thread, so image work on
+// this 2-core box never starves fan-out.
+sharp.concurrency(1);
 const log = (line: Record<string, unknown>) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), service: "projector", ...line }));
 const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });

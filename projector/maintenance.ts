@@ -1,4 +1,5 @@
 import type { Redis } from "../core/redis.ts";
+import { GROUPS } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
 import { purgeExpiredKeys } from "../db/idempotency.ts";
 import { purgePublished } from "../db/outbox.ts";
@@ -16,9 +17,11 @@ export const RETENTION = {
   idleConsumerMs: 3_600_000,
 } as const;
 
-export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: string[], group: string) {
-  const trimmed = await trimStreams(d, streams, group);
-  const consumersPruned = await pruneConsumers(d.redis, streams, group, RETENTION.idleConsumerMs);
+export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: string[]) {
+  const trimmed = await trimStreams(d, streams);
+  let consumersPruned = 0;
+  for (const group of Object.values(GROUPS))
+    consumersPruned += await pruneConsumers(d.redis, streams, group, RETENTION.idleConsumerMs);
   const [keysPurged, outboxPurged, processedPurged, refreshPurged] = await Promise.all([
     purgeExpiredKeys(d.sql),
     purgePublished(d.sql, RETENTION.outboxHours),

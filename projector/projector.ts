@@ -7,6 +7,7 @@ import { Consumer } from "./consumer.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { runMaintenance } from "./maintenance.ts";
+import { onPostImageForThumbnails } from "./media/make-thumbnails.ts";
 import type { ProjectorMetrics } from "./metrics.ts";
 import { sweepOutbox } from "./outbox-sweeper.ts";
 
@@ -21,6 +22,8 @@ export interface ProjectorDeps {
   metrics: ProjectorMetrics;
   storage?: Storage | null;
   handlers?: HandlerMap;
+  /** Handlers of the `media` group; by default thumbnails, when storage is configured. */
+  mediaHandlers?: HandlerMap;
   consumerName?: string;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -41,6 +44,25 @@ export function createProjector(d: ProjectorDeps) {
     consumerName: d.consumerName,
     log,
   });
+  // Image work runs in a group of its own, on a connection of its own, so a slow thumbnail never
+  // delays fan-out.
+  const mediaHandlers =
+    d.mediaHandlers ?? (d.storage ? { PostImageUploaded: onPostImageForThumbnails } : null);
+  const media = mediaHandlers
+    ? new Consumer({
+        sql: d.sql,
+        redis: d.redis,
+        blocking: d.blocking.duplicate(),
+        config: d.config,
+        metrics: d.metrics,
+        storage: d.storage ?? null,
+        group: GROUPS.media,
+        streams,
+        handlers: mediaHandlers,
+        consumerName: `${consumer.name}-media`,
+        log,
+      })
+    : null;
   const timers: ReturnType<typeof setInterval>[] = [];
   let sweeping = false;
   let maintaining = false;
@@ -61,7 +83,7 @@ export function createProjector(d: ProjectorDeps) {
     if (maintaining) return;
     maintaining = true;
     try {
-      await runMaintenance(d, streams, GROUPS.projector);
+      await runMaintenance(d, streams);
     } catch (e) {
       log({ level: "error", msg: "maintenance failed", error: String(e) });
     } finally {
@@ -71,19 +93,23 @@ export function createProjector(d: ProjectorDeps) {
 
   return {
     consumer,
+    media,
     streams,
     sweep,
     maintain,
     async start() {
       await consumer.ensureGroups();
+      await media?.ensureGroups();
       consumer.start();
+      media?.start();
       timers.push(setInterval(sweep, d.config.SWEEP_INTERVAL_MS));
       timers.push(setInterval(maintain, Math.max(d.config.SWEEP_INTERVAL_MS * 10, 5_000)));
     },
     /** Graceful stop: timers off, the entry in hand finished, nothing new read. */
     async stop() {
       for (const t of timers) clearInterval(t);
-      await consumer.stop();
+      await Promise.all([consumer.stop(), media?.stop()]);
+      media?.disconnect();
     },
   };
 }

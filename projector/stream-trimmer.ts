@@ -5,8 +5,8 @@ import { compareStreamIds } from "./consumer.ts";
 
 // Streams are trimmed only below what every consumer group has acknowledged: for each group the
 // safe point is its oldest pending entry, or its last delivered entry when nothing is pending.
-// The projector group's safe point is also recorded in PostgreSQL, so a lost group is recreated
-// from there rather than from '$'.
+// Every group's safe point is also recorded in PostgreSQL, so a lost group is recreated from
+// there rather than from '$'.
 
 export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<string, string> | null> {
   let groups: unknown[][];
@@ -30,17 +30,13 @@ export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<s
   return out;
 }
 
-export async function trimStreams(
-  d: { sql: Sql; redis: Redis },
-  streams: string[],
-  recordGroup: string,
-): Promise<number> {
+export async function trimStreams(d: { sql: Sql; redis: Redis }, streams: string[]): Promise<number> {
   let trimmed = 0;
   for (const stream of streams) {
     const points = await safeTrimPoint(d.redis, stream);
     if (!points || points.size === 0) continue;
-    const mine = points.get(recordGroup);
-    if (mine && mine !== "0-0") await saveStreamOffset(d.sql, recordGroup, stream, mine);
+    for (const [group, point] of points)
+      if (point !== "0-0") await saveStreamOffset(d.sql, group, stream, point);
     const min = [...points.values()].sort(compareStreamIds)[0]!;
     if (min === "0-0") continue;
     // Exact trimming: the approximate form ('~') keeps whole 100-entry nodes, so a quiet stream

@@ -65,11 +65,11 @@ export async function startTestProjector(
     /** Waits until every stream entry has been handled and acknowledged. */
     settle: async (timeoutMs = 15_000) => {
       try {
-        await waitFor(
-          async () => (await backlog(db, projector.streams)) === 0,
-          timeoutMs,
-          "the projector to drain",
-        );
+        // Both groups: the projector's, and the media group's when it runs.
+        const all = async () =>
+          (await backlog(db, projector.streams)) +
+          (projector.media ? await backlog(db, projector.streams, GROUPS.media) : 0);
+        await waitFor(async () => (await all()) === 0, timeoutMs, "the projector to drain");
       } catch (e) {
         // Say what the consumer was doing, or a timeout explains nothing.
         const left = await backlog(db, projector.streams);

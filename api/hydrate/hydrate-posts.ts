@@ -73,7 +73,7 @@ export async function hydratePosts(
 
   const urls = await mediaUrls(deps, [
     ...[...users.values()].map((u) => u.avatar_key),
-    ...ids.map((id) => posts.get(id)?.image_key),
+    ...ids.flatMap((id) => [posts.get(id)?.image_key, posts.get(id)?.image_variants?.["320"]?.key]),
   ]);
   const out: WirePost[] = [];
   for (const id of ids) {

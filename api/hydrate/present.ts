@@ -61,7 +61,7 @@ export function presentPost(
       p.image_key && urls.get(p.image_key)
         ? {
             url: urls.get(p.image_key)!,
-            thumb_url: null,
+            thumb_url: (p.image_variants?.["320"] && urls.get(p.image_variants["320"].key)) || null,
             width: p.image_width ?? null,
             height: p.image_height ?? null,
           }

@@ -284,3 +284,55 @@ describe("POST /posts with an image (multipart)", () => {
     expect(((await textOnly.json()) as { image: null }).image).toBeNull();
   });
 });
+
+describe("thumbnails (media consumer group)", () => {
+  test("WebP variants, upright from EXIF, without metadata; thumb_url appears; replacing deletes them", async () => {
+    const p = await startTestProjector(db, { storage });
+    const u = await db.makeUser();
+    // 300×200 pixels stored sideways: EXIF orientation 6 says "rotate 90° clockwise to show".
+    const sideways = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#357" } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect((await sharp(sideways).metadata()).orientation).toBe(6);
+    const form = new FormData();
+    form.append("text", "portrait");
+    form.append("image", new File([sideways], "p.jpg", { type: "image/jpeg" }));
+    const res = await api.app.handle(
+      new Request("http://localhost/posts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${u.token}`, "idempotency-key": crypto.randomUUID() },
+        body: form,
+      }),
+    );
+    const post = (await res.json()) as { id: string; image: { thumb_url: string | null } };
+    expect(post.image.thumb_url).toBeNull(); // not made yet
+    await p.settle();
+
+    const again = await api.call("GET", `/posts/${post.id}`, { token: u.token });
+    const thumbUrl = again.body.image.thumb_url as string;
+    expect(new URL(thumbUrl).pathname).toMatch(/_w320\.webp$/);
+    const thumb = new Uint8Array(await (await fetch(thumbUrl)).arrayBuffer());
+    const meta = await sharp(thumb).metadata();
+    expect(meta.format).toBe("webp");
+    expect(meta.orientation).toBeUndefined();
+    expect(meta.exif).toBeUndefined();
+    expect({ w: meta.width, h: meta.height }).toEqual({ w: 200, h: 300 }); // upright, never enlarged
+    const [row] = await db.sql`SELECT image_variants FROM posts WHERE id = ${post.id}`;
+    expect(Object.keys(row?.image_variants).sort()).toEqual(["1080", "320"]);
+
+    // Replacing the image deletes the old original and its thumbnails.
+    const form2 = new FormData();
+    form2.append("file", new File([await png(40, 40)], "n.png", { type: "image/png" }));
+    await api.app.handle(
+      new Request(`http://localhost/posts/${post.id}/image`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${u.token}` },
+        body: form2,
+      }),
+    );
+    await p.settle();
+    expect((await fetch(thumbUrl)).status).toBe(404);
+    await p.stop();
+  });
+});
