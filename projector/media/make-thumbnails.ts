@@ -16,19 +16,23 @@ export const onPostImageForThumbnails: Handler<"PostImageUploaded"> = async (dep
   if (!deps.storage) throw new Error("media storage is not configured");
   const original = await deps.storage.get(key);
   const variants: ImageVariants = {};
-  for (const width of THUMBNAIL_WIDTHS) {
-    const { data, info } = await sharp(original, {
+  // Largest first, from the original (upright, shrunk on load); each smaller one from the
+  // previous output, which is a fraction of the original's pixels: about twice as fast.
+  let source: Uint8Array = original;
+  for (const width of [...THUMBNAIL_WIDTHS].sort((a, b) => b - a)) {
+    const { data, info } = await sharp(source, {
       limitInputPixels: deps.config.MEDIA_MAX_PIXELS,
       failOn: "error",
     })
-      .rotate() // upright from EXIF, before anything else
+      .rotate() // upright from EXIF (a no-op on our own, metadata-free outputs)
       .resize({ width, withoutEnlargement: true })
-      .webp({ quality: 80 })
+      .webp({ quality: 80, effort: 2 }) // effort 2: a third faster than the default 4 (perf/README.md)
       .timeout({ seconds: TIME_LIMIT_SECONDS })
       .toBuffer({ resolveWithObject: true });
     const variantKey = thumbnailKey(key, width);
     await deps.storage.put(variantKey, new Uint8Array(data), "image/webp");
     variants[`${width}`] = { key: variantKey, width: info.width, height: info.height };
+    source = new Uint8Array(data);
   }
   if (await deps.sql.begin((tx) => recordImageVariants(tx, postId, key, variants))) {
     await deps.redis.del(keys.post(postId));
