@@ -43,6 +43,9 @@ export function mediaFilename(type: ImageType): string {
 }
 
 export const mediaKeys = {
+  /** Direct uploads wait here, under their user's prefix, until attached (or swept after a day). */
+  uploadPrefix: (userId: string) => `uploads/${userId}/`,
+  upload: (userId: string, filename: string) => `uploads/${userId}/${filename}`,
   avatar: (userId: string, filename: string) => `users/${userId}/avatars/${filename}`,
   postImage: (postId: string, filename: string) => `posts/${postId}/${filename}`,
 };

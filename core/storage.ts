@@ -1,4 +1,12 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Config } from "./config.ts";
 
@@ -8,6 +16,18 @@ import type { Config } from "./config.ts";
 export interface Storage {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array>;
+  /** The first `bytes` bytes of an object (a ranged GET). */
+  head(key: string): Promise<{ size: number } | null>;
+  getStart(key: string, bytes: number): Promise<Uint8Array>;
+  /** Keys under a prefix last modified before a time. */
+  listOlderThan(prefix: string, before: Date): Promise<string[]>;
+  /** A presigned POST: the policy caps the size and pins the content type. */
+  presignPost(
+    key: string,
+    contentType: string,
+    maxBytes: number,
+    expiresSeconds: number,
+  ): Promise<{ url: string; fields: Record<string, string> }>;
   delete(key: string): Promise<void>;
   /** A presigned GET that expires after MEDIA_URL_TTL_SECONDS. */
   url(key: string): Promise<string>;
@@ -43,6 +63,44 @@ export function createStorage(config: Config): Storage | null {
       const res = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
       return new Uint8Array(await res.Body!.transformToByteArray());
     },
+    async head(key) {
+      try {
+        const res = await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return { size: Number(res.ContentLength ?? 0) };
+      } catch (e) {
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404) return null;
+        throw e;
+      }
+    },
+    async getStart(key, bytes) {
+      const res = await s3.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=0-${bytes - 1}` }));
+      return new Uint8Array(await res.Body!.transformToByteArray()).subarray(0, bytes);
+    },
+    async listOlderThan(prefix, before) {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const res = await s3.send(
+          new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of res.Contents ?? [])
+          if (o.Key && o.LastModified && o.LastModified < before) out.push(o.Key);
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    presignPost: (key, contentType, maxBytes, expiresSeconds) =>
+      createPresignedPost(s3, {
+        Bucket,
+        Key: key,
+        Conditions: [
+          ["content-length-range", 1, maxBytes],
+          ["eq", "$Content-Type", contentType],
+        ],
+        Fields: { "Content-Type": contentType },
+        Expires: expiresSeconds,
+      }),
     async delete(key) {
       await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },

@@ -1,4 +1,5 @@
 import type { Redis } from "../core/redis.ts";
+import type { Storage } from "../core/storage.ts";
 import { GROUPS } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
 import { purgeExpiredKeys } from "../db/idempotency.ts";
@@ -15,9 +16,21 @@ export const RETENTION = {
   outboxHours: 48,
   processedEventsHours: 7 * 24,
   idleConsumerMs: 3_600_000,
+  /** Direct uploads never attached are removed after a day. */
+  uploadsMs: 86_400_000,
 } as const;
 
-export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: string[]) {
+/** Deletes direct uploads last modified before `before` (never attached to anything). */
+export async function sweepUploads(storage: Storage, before: Date): Promise<number> {
+  const stale = await storage.listOlderThan("uploads/", before);
+  for (const key of stale) await storage.delete(key);
+  return stale.length;
+}
+
+export async function runMaintenance(
+  d: { sql: Sql; redis: Redis; storage?: Storage | null },
+  streams: string[],
+) {
   const trimmed = await trimStreams(d, streams);
   let consumersPruned = 0;
   for (const group of Object.values(GROUPS))
@@ -28,5 +41,8 @@ export async function runMaintenance(d: { sql: Sql; redis: Redis }, streams: str
     purgeProcessedEvents(d.sql, RETENTION.processedEventsHours),
     purgeExpiredRefreshTokens(d.sql),
   ]);
-  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged, refreshPurged };
+  const uploadsSwept = d.storage
+    ? await sweepUploads(d.storage, new Date(Date.now() - RETENTION.uploadsMs))
+    : 0;
+  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged, refreshPurged, uploadsSwept };
 }

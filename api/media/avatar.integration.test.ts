@@ -336,3 +336,92 @@ describe("thumbnails (media consumer group)", () => {
     await p.stop();
   });
 });
+
+describe("direct uploads (POST /uploads, then attach by key)", () => {
+  const presign = (token: string, body: unknown) => api.call("POST", "/uploads", { token, json: body });
+
+  test("a presigned POST, the client uploads to S3, then attaches the key; the upload is moved", async () => {
+    const u = await db.makeUser();
+    const bytes = await png(30, 20);
+    const r = await presign(u.token, { purpose: "avatar", content_type: "image/png", size: bytes.length });
+    expect(r.status).toBe(200);
+    expect(r.body.key).toMatch(new RegExp(`^uploads/${u.id}/[A-Za-z0-9_-]{22}\\.png$`));
+    expect(r.body.fields["Content-Type"]).toBe("image/png");
+    const policy = JSON.parse(Buffer.from(r.body.fields.Policy, "base64").toString());
+    expect(policy.conditions).toContainEqual(["content-length-range", 1, 5 * 1024 * 1024]);
+    expect(Date.parse(r.body.expires_at) - Date.now()).toBeLessThanOrEqual(300_000);
+
+    const form = new FormData();
+    for (const [k, v] of Object.entries(r.body.fields as Record<string, string>)) form.append(k, v);
+    form.append("file", new File([bytes], "x.png", { type: "image/png" }));
+    const up = await fetch(r.body.url, { method: "POST", body: form });
+    expect(up.status).toBeLessThan(300);
+
+    const attach = await api.call("PUT", "/me/avatar", { token: u.token, json: { upload_key: r.body.key } });
+    expect(attach.status).toBe(200);
+    expect(new URL(attach.body.avatar_url).pathname).toMatch(new RegExp(`/users/${u.id}/avatars/`));
+    expect(await storage.head(r.body.key)).toBeNull(); // moved, not left behind
+  });
+
+  test("keys outside your prefix, missing, too big or not images are refused", async () => {
+    const [u, other] = [await db.makeUser(), await db.makeUser()];
+    const attach = (key: string) =>
+      api.call("PUT", "/me/avatar", { token: u.token, json: { upload_key: key } });
+    expect((await attach(`uploads/${other.id}/x.png`)).status).toBe(403);
+    expect((await attach(`uploads/${u.id}/../${other.id}/x.png`)).status).toBe(403);
+    expect((await attach(`uploads/${u.id}/missing.png`)).status).toBe(404);
+    await storage.put(`uploads/${u.id}/big.png`, new Uint8Array(5 * 1024 * 1024 + 10), "image/png");
+    expect((await attach(`uploads/${u.id}/big.png`)).status).toBe(413);
+    await storage.put(`uploads/${u.id}/page.png`, new TextEncoder().encode("<html>hi</html>"), "image/png");
+    expect((await attach(`uploads/${u.id}/page.png`)).status).toBe(415);
+    const both = new FormData();
+    both.append("file", new File([await png()], "a.png"));
+    both.append("upload_key", `uploads/${u.id}/page.png`);
+    const res = await api.app.handle(
+      new Request("http://localhost/me/avatar", {
+        method: "PUT",
+        headers: { authorization: `Bearer ${u.token}` },
+        body: both,
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+  });
+
+  test("presign input is validated: type, size, purpose", async () => {
+    const u = await db.makeUser();
+    expect((await presign(u.token, { purpose: "avatar", content_type: "image/gif", size: 10 })).status).toBe(
+      400,
+    );
+    expect(
+      (await presign(u.token, { purpose: "avatar", content_type: "image/png", size: 6 * 1024 * 1024 }))
+        .status,
+    ).toBe(413);
+    expect((await presign(u.token, { purpose: "banner", content_type: "image/png", size: 10 })).status).toBe(
+      400,
+    );
+    expect((await presign(u.token, { purpose: "avatar", content_type: "image/png", size: 0 })).status).toBe(
+      400,
+    );
+  });
+
+  test("unattached uploads are swept after their day", async () => {
+    const { sweepUploads } = await import("../../projector/maintenance.ts");
+    const u = await db.makeUser();
+    await storage.put(`uploads/${u.id}/left.png`, await png(), "image/png");
+    expect(await sweepUploads(storage, new Date(Date.now() - 86_400_000))).toBe(0); // too young
+    expect(await sweepUploads(storage, new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(1);
+    expect(await storage.head(`uploads/${u.id}/left.png`)).toBeNull();
+  });
+});
+
+test("without S3 configured, media routes answer 503 and say why", async () => {
+  const u = await db.makeUser();
+  const bare = testApp(db, {}, { storage: null });
+  const r = await bare.call("POST", "/uploads", {
+    token: u.token,
+    json: { purpose: "avatar", content_type: "image/png", size: 10 },
+  });
+  expect(r.status).toBe(503);
+  expect(r.body.detail).toContain("S3_ENDPOINT");
+});

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
-import { mediaFilename, mediaKeys } from "../../core/media.ts";
+import { IMAGE_TYPES, type ImageType, mediaFilename, mediaKeys } from "../../core/media.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { attachPostImage, findPostAuthor } from "../../db/posts.ts";
 import { replaceAvatar } from "../../db/users.ts";
@@ -10,12 +10,22 @@ import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser } from "../hydrate/present.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, IdParams, NoQuery, PostSchema, problems, UserSchema } from "../schemas.ts";
-import { checkImage } from "./validate-image.ts";
+import { resolveImage } from "./validate-image.ts";
 
 // PUT /me/avatar (UpdateAvatarCommand → AvatarUpdatedEvent) and PUT /posts/{id}/image
 // (UploadPostImageCommand → PostImageUploadedEvent), multipart `file`. The new object is written
 // and committed first; the old one is deleted afterwards by the projector on the event, so a
 // crash never leaves anything pointing at a deleted object.
+
+/** Cleanup that must not turn a done command into an error: failures only cost garbage. */
+async function bestEffort(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch {}
+}
+
+/** Presigned POSTs expire quickly: the client uploads right away. */
+const UPLOAD_EXPIRES_SECONDS = 300;
 
 function storageOf(deps: Deps) {
   if (!deps.storage)
@@ -34,7 +44,7 @@ export const mediaRoutes = (deps: Deps) =>
         // Ownership first: another user's post is a 404 before any byte is looked at.
         if ((await findPostAuthor(deps.sql, postId)) !== viewer.id)
           throw new AppError("post_not_found", `post ${postId} does not exist or is not yours`);
-        const image = await checkImage(deps.config, body.file);
+        const image = await resolveImage(deps, viewer.id, body);
         const key = mediaKeys.postImage(postId, mediaFilename(image.type));
         await storage.put(key, image.bytes, image.mime);
         try {
@@ -65,17 +75,23 @@ export const mediaRoutes = (deps: Deps) =>
             },
           );
         } catch (e) {
-          await storage.delete(key).catch(() => {});
+          await bestEffort(storage.delete(key));
           throw e;
         }
-        await deps.redis.del(keys.post(postId)).catch(() => {});
+        if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
+        await bestEffort(deps.redis.del(keys.post(postId)));
         const [post] = await hydratePosts(deps, viewer.id, [postId]);
         return post!;
       },
       {
         params: IdParams,
         body: t.Object(
-          { file: t.Optional(t.File({ description: "JPEG, PNG or WebP, at most 5 MB" })) },
+          {
+            file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
+            upload_key: t.Optional(
+              t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
+            ),
+          },
           { additionalProperties: false },
         ),
         query: NoQuery,
@@ -91,7 +107,7 @@ export const mediaRoutes = (deps: Deps) =>
       "/me/avatar",
       async ({ viewer, body, set }) => {
         const storage = storageOf(deps);
-        const image = await checkImage(deps.config, body.file);
+        const image = await resolveImage(deps, viewer.id, body);
         const key = mediaKeys.avatar(viewer.id, mediaFilename(image.type));
         await storage.put(key, image.bytes, image.mime);
         try {
@@ -116,23 +132,83 @@ export const mediaRoutes = (deps: Deps) =>
           );
         } catch (e) {
           // Nothing points at the new object: it goes now rather than linger.
-          await storage.delete(key).catch(() => {});
+          await bestEffort(storage.delete(key));
           throw e;
         }
-        await deps.redis.del(keys.user(viewer.id)).catch(() => {});
+        if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
+        await bestEffort(deps.redis.del(keys.user(viewer.id)));
         set.status = 200;
         const me = { ...viewer, avatar_key: key };
         return presentUser(deps, me, await mediaUrls(deps, [key]));
       },
       {
         body: t.Object(
-          { file: t.Optional(t.File({ description: "JPEG, PNG or WebP, at most 5 MB" })) },
+          {
+            file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
+            upload_key: t.Optional(
+              t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
+            ),
+          },
           { additionalProperties: false },
         ),
         query: NoQuery,
         response: { 200: UserSchema, ...problems(400, 401, 413, 415, 503) },
         detail: {
           summary: "Replace your avatar (multipart file); the old object is deleted",
+          tags: ["media"],
+          security: bearerSecurity,
+        },
+      },
+    )
+    .post(
+      "/uploads",
+      async ({ viewer, body }) => {
+        const storage = storageOf(deps);
+        const type = (Object.keys(IMAGE_TYPES) as ImageType[]).find(
+          (k) => IMAGE_TYPES[k].mime === body.content_type,
+        )!;
+        if (body.size > deps.config.MEDIA_MAX_BYTES) {
+          throw new AppError(
+            "payload_too_large",
+            `size ${body.size} is over the limit of ${deps.config.MEDIA_MAX_BYTES} bytes`,
+          );
+        }
+        const key = mediaKeys.upload(viewer.id, mediaFilename(type));
+        const post = await storage.presignPost(
+          key,
+          body.content_type,
+          deps.config.MEDIA_MAX_BYTES,
+          UPLOAD_EXPIRES_SECONDS,
+        );
+        return {
+          url: post.url,
+          fields: post.fields,
+          key,
+          expires_at: new Date(Date.now() + UPLOAD_EXPIRES_SECONDS * 1000).toISOString(),
+        };
+      },
+      {
+        body: t.Object(
+          {
+            purpose: t.Union([t.Literal("avatar"), t.Literal("post_image")]),
+            content_type: t.Union([t.Literal("image/jpeg"), t.Literal("image/png"), t.Literal("image/webp")]),
+            size: t.Integer({ minimum: 1, description: "bytes; at most 5 MB" }),
+          },
+          { additionalProperties: false },
+        ),
+        query: NoQuery,
+        response: {
+          200: t.Object({
+            url: t.String(),
+            fields: t.Record(t.String(), t.String()),
+            key: t.String(),
+            expires_at: t.String(),
+          }),
+          ...problems(400, 401, 413, 415, 503),
+        },
+        detail: {
+          summary:
+            "A presigned POST for a direct upload to S3 (size and type in its policy); attach its key afterwards",
           tags: ["media"],
           security: bearerSecurity,
         },

@@ -1,7 +1,8 @@
 import sharp from "sharp";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { IMAGE_TYPES, type ImageType, sniffImage } from "../../core/media.ts";
+import { IMAGE_TYPES, type ImageType, mediaKeys, SNIFF_BYTES, sniffImage } from "../../core/media.ts";
+import type { Storage } from "../../core/storage.ts";
 
 // Every upload is checked here, whatever the client or the storage claims: size, type by magic
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
@@ -68,4 +69,46 @@ export async function checkImage(
     });
   }
   return { bytes, type, mime: IMAGE_TYPES[type].mime, width, height };
+}
+
+/**
+ * An image given either as a multipart file or as the key of a direct upload. A direct upload is
+ * verified here, whatever the storage's policy was supposed to enforce: it must sit under the
+ * caller's own uploads prefix, exist, be within the size limit (HEAD) and start like an image
+ * (a ranged GET), before the whole object is read and checked like a multipart file.
+ */
+export async function resolveImage(
+  deps: { config: Config; storage?: Storage | null },
+  userId: string,
+  body: { file?: File; upload_key?: string },
+): Promise<CheckedImage & { uploadKey: string | null }> {
+  if (body.file && body.upload_key) {
+    throw new AppError(
+      "validation_failed",
+      'send either a multipart "file" or a JSON "upload_key", not both',
+    );
+  }
+  if (!body.upload_key) return { ...(await checkImage(deps.config, body.file)), uploadKey: null };
+  const key = body.upload_key;
+  const storage = deps.storage;
+  if (!storage) throw new AppError("not_ready", "media storage is not configured");
+  if (!key.startsWith(mediaKeys.uploadPrefix(userId)) || key.includes("..")) {
+    throw new AppError("forbidden", "upload_key is not one of your uploads (POST /uploads gives you one)");
+  }
+  const head = await storage.head(key);
+  if (!head) throw new AppError("not_found", `nothing was uploaded at ${key} (or it expired)`);
+  if (head.size > deps.config.MEDIA_MAX_BYTES) {
+    throw new AppError(
+      "payload_too_large",
+      `the upload is ${head.size} bytes; at most ${deps.config.MEDIA_MAX_BYTES} are accepted`,
+    );
+  }
+  if (!sniffImage(await storage.getStart(key, SNIFF_BYTES))) {
+    throw new AppError(
+      "unsupported_media_type",
+      "the upload is not a JPEG, PNG or WebP image (judged by its content)",
+    );
+  }
+  const bytes = await storage.get(key);
+  return { ...(await checkImage(deps.config, new Blob([bytes]), "upload_key")), uploadKey: key };
 }
