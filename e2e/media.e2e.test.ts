@@ -50,3 +50,37 @@ describe("avatars over HTTP", () => {
     expect(res.headers.get("content-type")).toContain("application/problem+json");
   });
 });
+
+describe("post images over HTTP", () => {
+  test("sign in, create a post with an image, receive a presigned URL, download it; the thumbnail follows", async () => {
+    const token = await signIn(`img${Date.now().toString(36)}`);
+    const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#2a7" } })
+      .png()
+      .toBuffer();
+    const form = new FormData();
+    form.append("text", "a picture");
+    form.append("image", new File([png], "pic.png", { type: "image/png" }));
+    const res = await fetch(`${base}/posts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "idempotency-key": crypto.randomUUID() },
+      body: form,
+    });
+    expect(res.status).toBe(201);
+    const post = (await res.json()) as { id: string; image: { url: string; width: number; height: number } };
+    expect(post.image).toMatchObject({ width: 640, height: 480 });
+    const img = await fetch(post.image.url);
+    expect(img.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await img.arrayBuffer())).toEqual(new Uint8Array(png));
+    let thumb: string | null = null;
+    for (let i = 0; i < 100 && !thumb; i++) {
+      await Bun.sleep(100);
+      const again = await fetch(`${base}/posts/${post.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      thumb = ((await again.json()) as { image: { thumb_url: string | null } }).image.thumb_url;
+    }
+    expect(thumb).not.toBeNull();
+    const t = await fetch(thumb!);
+    expect(t.headers.get("content-type")).toBe("image/webp");
+  });
+});
