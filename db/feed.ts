@@ -1,3 +1,4 @@
+import type { CachedPost, CachedUser } from "../core/cache.ts";
 import { shardOf } from "../core/ids.ts";
 import type { AnySql } from "./client.ts";
 
@@ -90,16 +91,9 @@ export interface HydrationRequest {
 }
 
 export interface HydrationRows {
-  posts: {
-    id: string;
-    author_id: string;
-    text: string;
-    image_key: string | null;
-    image_width: number | null;
-    image_height: number | null;
-  }[];
+  posts: CachedPost[];
   stats: { post_id: string; like_count: number }[];
-  users: { id: string; handle: string; display_name: string; avatar_key: string | null }[];
+  users: CachedUser[];
   liked: string[];
 }
 

@@ -2,15 +2,16 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
 import { IMAGE_TYPES, type ImageType, mediaFilename, mediaKeys } from "../../core/media.ts";
 import { keys } from "../../core/redis-keys.ts";
+import type { Tx } from "../../db/client.ts";
 import { attachPostImage, findPostAuthor } from "../../db/posts.ts";
 import { replaceAvatar } from "../../db/users.ts";
-import { runCommand } from "../commands/run-command.ts";
+import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser } from "../hydrate/present.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, IdParams, NoQuery, PostSchema, problems, UserSchema } from "../schemas.ts";
-import { resolveImage } from "./validate-image.ts";
+import { type CheckedImage, resolveImage } from "./validate-image.ts";
 
 // PUT /me/avatar (UpdateAvatarCommand → AvatarUpdatedEvent) and PUT /posts/{id}/image
 // (UploadPostImageCommand → PostImageUploadedEvent), multipart `file`. The new object is written
@@ -22,6 +23,44 @@ async function bestEffort(work: Promise<unknown>): Promise<void> {
   try {
     await work;
   } catch {}
+}
+
+const ImageBody = t.Object(
+  {
+    file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
+    upload_key: t.Optional(
+      t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The write order of every image command: the object first, then the transaction that points at
+ * it (and records its event). If the transaction fails the new object goes at once; once it has
+ * committed, the direct upload it came from is removed.
+ */
+async function storeThenCommit(
+  deps: Deps,
+  userId: string,
+  route: string,
+  image: CheckedImage & { uploadKey: string | null },
+  key: string,
+  point: (tx: Tx) => Promise<DraftEvent>,
+): Promise<void> {
+  const storage = storageOf(deps);
+  await storage.put(key, image.bytes, image.mime);
+  try {
+    await runCommand(deps, { userId, route, key: undefined, required: false, body: null }, async (tx) => ({
+      status: 200,
+      body: null,
+      events: [await point(tx)],
+    }));
+  } catch (e) {
+    await bestEffort(storage.delete(key));
+    throw e;
+  }
+  if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
 }
 
 /** Presigned POSTs expire quickly: the client uploads right away. */
@@ -39,61 +78,36 @@ export const mediaRoutes = (deps: Deps) =>
     .put(
       "/posts/:id/image",
       async ({ viewer, params, body }) => {
-        const storage = storageOf(deps);
+        storageOf(deps); // 503 before any work when S3 is not configured
         const postId = checkId(params.id, "id");
         // Ownership first: another user's post is a 404 before any byte is looked at.
         if ((await findPostAuthor(deps.sql, postId)) !== viewer.id)
           throw new AppError("post_not_found", `post ${postId} does not exist or is not yours`);
         const image = await resolveImage(deps, viewer.id, body);
         const key = mediaKeys.postImage(postId, mediaFilename(image.type));
-        await storage.put(key, image.bytes, image.mime);
-        try {
-          await runCommand(
-            deps,
-            { userId: viewer.id, route: "PUT /posts/:id/image", key: undefined, required: false, body: null },
-            async (tx) => {
-              const attached = await attachPostImage(tx, {
-                postId,
-                authorId: viewer.id,
-                key,
-                width: image.width,
-                height: image.height,
-              });
-              if (!attached)
-                throw new AppError("post_not_found", `post ${postId} does not exist or is not yours`);
-              return {
-                status: 200,
-                body: null,
-                events: [
-                  {
-                    type: "PostImageUploaded",
-                    actorId: viewer.id,
-                    payload: { post_id: postId, author_id: viewer.id, key, previous_key: attached.previous },
-                  },
-                ],
-              };
-            },
-          );
-        } catch (e) {
-          await bestEffort(storage.delete(key));
-          throw e;
-        }
-        if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
+        await storeThenCommit(deps, viewer.id, "PUT /posts/:id/image", image, key, async (tx) => {
+          const attached = await attachPostImage(tx, {
+            postId,
+            authorId: viewer.id,
+            key,
+            width: image.width,
+            height: image.height,
+          });
+          if (!attached)
+            throw new AppError("post_not_found", `post ${postId} does not exist or is not yours`);
+          return {
+            type: "PostImageUploaded",
+            actorId: viewer.id,
+            payload: { post_id: postId, author_id: viewer.id, key, previous_key: attached.previous },
+          };
+        });
         await bestEffort(deps.redis.del(keys.post(postId)));
         const [post] = await hydratePosts(deps, viewer.id, [postId]);
         return post!;
       },
       {
         params: IdParams,
-        body: t.Object(
-          {
-            file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
-            upload_key: t.Optional(
-              t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: ImageBody,
         query: NoQuery,
         response: { 200: PostSchema, ...problems(400, 401, 404, 413, 415, 503) },
         detail: {
@@ -106,51 +120,25 @@ export const mediaRoutes = (deps: Deps) =>
     .put(
       "/me/avatar",
       async ({ viewer, body, set }) => {
-        const storage = storageOf(deps);
+        storageOf(deps); // 503 before any work when S3 is not configured
         const image = await resolveImage(deps, viewer.id, body);
         const key = mediaKeys.avatar(viewer.id, mediaFilename(image.type));
-        await storage.put(key, image.bytes, image.mime);
-        try {
-          await runCommand(
-            deps,
-            { userId: viewer.id, route: "PUT /me/avatar", key: undefined, required: false, body: null },
-            async (tx) => {
-              const replaced = await replaceAvatar(tx, viewer.id, key);
-              if (!replaced) throw new AppError("unauthorized", "the token's user no longer exists");
-              return {
-                status: 200,
-                body: null,
-                events: [
-                  {
-                    type: "AvatarUpdated",
-                    actorId: viewer.id,
-                    payload: { user_id: viewer.id, key, previous_key: replaced.previous },
-                  },
-                ],
-              };
-            },
-          );
-        } catch (e) {
-          // Nothing points at the new object: it goes now rather than linger.
-          await bestEffort(storage.delete(key));
-          throw e;
-        }
-        if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
+        await storeThenCommit(deps, viewer.id, "PUT /me/avatar", image, key, async (tx) => {
+          const replaced = await replaceAvatar(tx, viewer.id, key);
+          if (!replaced) throw new AppError("unauthorized", "the token's user no longer exists");
+          return {
+            type: "AvatarUpdated",
+            actorId: viewer.id,
+            payload: { user_id: viewer.id, key, previous_key: replaced.previous },
+          };
+        });
         await bestEffort(deps.redis.del(keys.user(viewer.id)));
         set.status = 200;
         const me = { ...viewer, avatar_key: key };
         return presentUser(deps, me, await mediaUrls(deps, [key]));
       },
       {
-        body: t.Object(
-          {
-            file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
-            upload_key: t.Optional(
-              t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: ImageBody,
         query: NoQuery,
         response: { 200: UserSchema, ...problems(400, 401, 413, 415, 503) },
         detail: {
