@@ -21,7 +21,15 @@ export function createProjectorMetrics(
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const { redis, streams = [] } = opts;
-  const backlog = async (): Promise<Map<string, { pending: number; lag: number }>> => {
+  // One XINFO pass serves every gauge of a scrape, and scrapes within a second share it:
+  // /metrics stays cheap however often it is polled.
+  let cached: { at: number; value: Promise<Map<string, { pending: number; lag: number }>> } | null = null;
+  const backlog = (): Promise<Map<string, { pending: number; lag: number }>> => {
+    if (cached && Date.now() - cached.at < 1000) return cached.value;
+    cached = { at: Date.now(), value: readBacklog() };
+    return cached.value;
+  };
+  const readBacklog = async (): Promise<Map<string, { pending: number; lag: number }>> => {
     const out = new Map<string, { pending: number; lag: number }>();
     if (!redis) return out;
     const pipe = redis.pipeline();
