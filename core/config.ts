@@ -109,3 +109,19 @@ export function loadTestConfig(overrides: Record<string, string | undefined> = {
     ...overrides,
   });
 }
+
+/**
+ * Memoises something derived from a Config (a key, a verifier): made once per config object,
+ * which in a process is once.
+ */
+export function perConfig<T>(make: (config: Config) => T): (config: Config) => T {
+  const made = new WeakMap<Config, T>();
+  return (config) => {
+    let v = made.get(config);
+    if (v === undefined) {
+      v = make(config);
+      made.set(config, v);
+    }
+    return v;
+  };
+}

@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from "jose";
-import type { Config } from "./config.ts";
+import { type Config, perConfig } from "./config.ts";
 
 // Access tokens: HS256 JWTs with pinned algorithm, issuer, audience and a lifetime of at most
 // 15 minutes. SSO (a later issue) issues them through signAccessToken; until then tests and
@@ -16,15 +16,7 @@ export interface AccessClaims {
   exp: number;
 }
 
-const keyCache = new WeakMap<Config, Uint8Array>();
-function keyOf(config: Config): Uint8Array {
-  let k = keyCache.get(config);
-  if (!k) {
-    k = new TextEncoder().encode(config.JWT_SECRET);
-    keyCache.set(config, k);
-  }
-  return k;
-}
+const keyOf = perConfig((config) => new TextEncoder().encode(config.JWT_SECRET));
 
 export async function signAccessToken(
   config: Config,

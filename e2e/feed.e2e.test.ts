@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
+import { base, config, http } from "./support.ts";
 
 // Black-box: real api and projector processes started by `./dev up`, a real client over HTTP.
 // Users come from a factory until SSO lands (issue 3); tokens from the same signer the api uses.
 
-const config = loadConfig();
-const base = process.env.E2E_BASE_URL ?? `http://localhost:${config.PORT}`;
 const sql = createSql({ url: config.DATABASE_URL, max: 2 });
 
 afterAll(async () => {
@@ -20,30 +18,6 @@ async function user(name: string) {
   const handle = `${name}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e4)}`.slice(0, 30);
   const u = await insertUser(sql, { shard: randomShard(), handle, display_name: name });
   return { ...u, token: (await signAccessToken(config, u.id)).token };
-}
-
-async function http(
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    type: res.headers.get("content-type") ?? "",
-    body: text ? JSON.parse(text) : null,
-  };
 }
 
 async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {

@@ -1,20 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { loadConfig } from "../core/config.ts";
+import { base, signIn } from "./support.ts";
 
 // Uploads over real HTTP against the running stack and its local S3 endpoint.
-
-const config = loadConfig();
-const base = process.env.E2E_BASE_URL ?? `http://localhost:${config.PORT}`;
-
-async function signIn(hint: string): Promise<string> {
-  // The mock provider needs no form: follow the two redirects by hand, carrying the cookie.
-  const login = await fetch(`${base}/auth/oidc/login?login_hint=${hint}`, { redirect: "manual" });
-  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-  const atIdp = await fetch(login.headers.get("location")!, { redirect: "manual" });
-  const done = await fetch(atIdp.headers.get("location")!, { headers: { cookie } });
-  return ((await done.json()) as { access_token: string }).access_token;
-}
 
 function put(token: string, file: Blob) {
   const form = new FormData();
@@ -28,7 +16,7 @@ function put(token: string, file: Blob) {
 
 describe("avatars over HTTP", () => {
   test("sign in, upload an avatar, download it through the presigned URL", async () => {
-    const token = await signIn(`pic${Date.now().toString(36)}`);
+    const token = (await signIn(`pic${Date.now().toString(36)}`)).access_token;
     const jpeg = await sharp({ create: { width: 120, height: 80, channels: 3, background: "#a50" } })
       .jpeg()
       .toBuffer();
@@ -41,7 +29,7 @@ describe("avatars over HTTP", () => {
   });
 
   test("a body over the limit is a 413 problem, not a reset connection", async () => {
-    const token = await signIn(`big${Date.now().toString(36)}`);
+    const token = (await signIn(`big${Date.now().toString(36)}`)).access_token;
     const res = await put(
       token,
       new File([new Uint8Array(7 * 1024 * 1024)], "big.jpg", { type: "image/jpeg" }),
@@ -53,7 +41,7 @@ describe("avatars over HTTP", () => {
 
 describe("post images over HTTP", () => {
   test("sign in, create a post with an image, receive a presigned URL, download it; the thumbnail follows", async () => {
-    const token = await signIn(`img${Date.now().toString(36)}`);
+    const token = (await signIn(`img${Date.now().toString(36)}`)).access_token;
     const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#2a7" } })
       .png()
       .toBuffer();

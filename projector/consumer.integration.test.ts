@@ -8,7 +8,7 @@ import { listDeadLetters, replayDeadLetters } from "./dlq.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { pruneConsumers } from "./stream-trimmer.ts";
-import { backlog, startTestProjector, waitFor } from "./testing.ts";
+import { backlog, gate, startTestProjector, waitFor } from "./testing.ts";
 
 // The consumer's delivery guarantees against real Redis Streams and PostgreSQL: redelivery,
 // replay in any order, retries and the dead-letter stream, takeover of a dead consumer's
@@ -326,16 +326,13 @@ describe("consumer failure and recovery", () => {
   });
 
   test("entries read but not handled when stopping are released for others at once", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     let started = 0;
     const handlers: HandlerMap = {
       ...projectorHandlers,
       UserRegistered: async () => {
         started++;
-        await gate;
+        await held.wait;
       },
     };
     const u = await db.makeUser();
@@ -355,7 +352,7 @@ describe("consumer failure and recovery", () => {
     const p = await startTestProjector(db, { handlers, consumerName: "leaving" });
     await waitFor(() => started === 1, 5000, "the first entry to be in hand");
     const stopping = p.stop();
-    release();
+    held.open();
     await stopping;
     const pending = (await db.redis.xpending(keys.stream(0), GROUPS.projector, "-", "+", 10)) as [
       string,
@@ -408,16 +405,13 @@ describe("consumer failure and recovery", () => {
   });
 
   test("stop() finishes the entry in hand and leaves the rest pending for others", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     let started = 0;
     const handlers: HandlerMap = {
       ...projectorHandlers,
       PostCreated: async (d, e) => {
         started++;
-        await gate;
+        await held.wait;
         await projectorHandlers.PostCreated!(d, e);
       },
     };
@@ -427,7 +421,7 @@ describe("consumer failure and recovery", () => {
       await api.call("POST", "/posts", { token: a.token, json: { text: `s${i}` }, headers: idem() });
     await waitFor(() => started === 1, 5000, "the first entry to be in hand");
     const stopping = p.stop();
-    release();
+    held.open();
     await stopping;
     expect(started).toBe(1);
     const done = await db.sql`SELECT count(*)::int AS n FROM user_feed WHERE user_id = ${a.id}`;

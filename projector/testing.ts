@@ -9,6 +9,15 @@ import { createProjector } from "./projector.ts";
 
 export { waitFor };
 
+/** A latch a test handler waits on until the test opens it. */
+export function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => {
+    open = r;
+  });
+  return { wait, open };
+}
+
 /** Sum of entries not yet delivered (lag) and delivered but unacknowledged (pending). */
 export async function backlog(
   db: TestDb,

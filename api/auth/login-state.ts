@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { EncryptJWT, jwtDecrypt } from "jose";
-import type { Config } from "../../core/config.ts";
+import { type Config, perConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 
 // The login cookie: state, PKCE verifier and OIDC nonce, encrypted (JWE, dir + A256GCM) so the
@@ -16,16 +16,10 @@ export interface LoginState {
   nonce: string;
 }
 
-const keys = new WeakMap<Config, Uint8Array>();
-function keyOf(config: Config): Uint8Array {
-  let k = keys.get(config);
-  if (!k) {
-    // A key of its own, derived from the signing secret: a sealed cookie is never a valid JWT.
-    k = new Uint8Array(createHash("sha256").update(`login-state\n${config.JWT_SECRET}`).digest());
-    keys.set(config, k);
-  }
-  return k;
-}
+// A key of its own, derived from the signing secret: a sealed cookie is never a valid JWT.
+const keyOf = perConfig(
+  (config) => new Uint8Array(createHash("sha256").update(`login-state\n${config.JWT_SECRET}`).digest()),
+);
 
 export async function sealLoginState(config: Config, s: LoginState): Promise<string> {
   return new EncryptJWT({ ...s })

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { type CachedUser, cacheUsers } from "../../core/cache.ts";
+import { perConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { createTokenVerifier, TokenError } from "../../core/tokens.ts";
@@ -15,15 +16,7 @@ export type Viewer = CachedUser;
 const challenge = (error: string, description: string) =>
   `Bearer realm="feed", error="${error}", error_description="${description.replaceAll('"', "'")}"`;
 
-const verifiers = new WeakMap<Deps["config"], ReturnType<typeof createTokenVerifier>>();
-function verifierOf(config: Deps["config"]) {
-  let v = verifiers.get(config);
-  if (!v) {
-    v = createTokenVerifier(config);
-    verifiers.set(config, v);
-  }
-  return v;
-}
+const verifierOf = perConfig(createTokenVerifier);
 
 export async function authenticate(deps: Deps, header: string | undefined): Promise<Viewer> {
   if (!header) {
