@@ -1,11 +1,11 @@
-# One image for api and projector (the command differs). Multi-stage, production dependencies
-# only, non-root. The full packaging work is issue 5.
+# One image for api and projector (compose sets the command). Multi-stage: production
+# dependencies only in the runtime image, which runs as the image's non-root `bun` user.
 FROM oven/bun:1 AS deps
 WORKDIR /app
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile --production
 
-FROM oven/bun:1-slim
+FROM oven/bun:1-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
@@ -15,8 +15,19 @@ COPY db ./db
 COPY sql ./sql
 COPY api ./api
 COPY projector ./projector
-# The mock identity provider ships in the image for compose's development setup only.
+# The seeder runs inside compose (`task seed`); the mock identity provider ships for compose's
+# development setup only.
+COPY perf ./perf
 COPY e2e/mock-idp ./e2e/mock-idp
 USER bun
 EXPOSE 3000 9101
 CMD ["bun", "api/main.ts"]
+
+# The test runner of `task test:*`: every dependency and the whole tree (never deployed).
+FROM oven/bun:1 AS test
+WORKDIR /app
+COPY package.json bun.lock ./
+RUN bun install --frozen-lockfile
+COPY . .
+USER bun
+CMD ["bun", "run", "test:unit"]

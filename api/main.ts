@@ -1,4 +1,4 @@
-import { loadConfig } from "../core/config.ts";
+import { loadConfigOrExit } from "../core/config.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
@@ -7,7 +7,7 @@ import { createApiMetrics } from "./metrics.ts";
 
 // The api process: reads the configuration once, builds the dependencies, serves createApp.
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 const redis = createRedis(config.REDIS_URL, "feed-api");
 const metrics = createApiMetrics({ defaultMetrics: true });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, parseConfig } from "./config.ts";
+import { CONFIG_VARIABLES, ConfigError, parseConfig } from "./config.ts";
 
 describe("config", () => {
   test("defaults suit local development", () => {
@@ -30,7 +30,38 @@ describe("config", () => {
       expect(msg).toContain("PORT");
       expect(msg).toContain("DATABASE_URL");
       expect(msg).toContain("STREAM_PARTITIONS");
+      // One line for a log, the value shown where it is no secret.
+      expect(msg).not.toContain("\n");
+      expect(msg).toContain('PORT="http"');
     }
+  });
+
+  test("never echoes a secret or a URL (it may carry a password)", () => {
+    let msg = "";
+    try {
+      parseConfig({ JWT_SECRET: "short-secret", DATABASE_URL: "pg://u:pw@" });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain("JWT_SECRET");
+    expect(msg).toContain("DATABASE_URL");
+    expect(msg).not.toContain("short-secret");
+    expect(msg).not.toContain("pw@");
+  });
+
+  test("an entry point exits 78 with one line naming the variable", () => {
+    const run = Bun.spawnSync(["bun", "-e", "import('./core/config.ts').then(m => m.loadConfigOrExit())"], {
+      env: { ...process.env, PORT: "abc" },
+    });
+    expect(run.exitCode).toBe(78);
+    const err = run.stderr.toString();
+    expect(err.trim().split("\n")).toHaveLength(1);
+    expect(err).toContain('PORT="abc"');
+  });
+
+  test("lists every variable it reads", () => {
+    expect(CONFIG_VARIABLES).toContain("DATABASE_URL");
+    expect(CONFIG_VARIABLES).toContain("FANOUT_PULL_THRESHOLD");
   });
 
   test("a short JWT secret is refused, a missing one is refused in production", () => {

@@ -78,8 +78,14 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+    // One line, every bad variable named, with its value unless that is a secret: what an
+    // operator reads in a log.
+    const parts = result.error.issues.map((i) => {
+      const name = i.path.join(".");
+      const shown = /SECRET|KEY|PASSWORD|_URL$/.test(name) ? "" : `=${JSON.stringify(env[name] ?? null)}`;
+      return `${name}${shown}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${parts.join("; ")}`);
   }
   const c = result.data;
   let secret = c.JWT_SECRET;
@@ -87,7 +93,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // A missing secret in production would let every replica invent its own and reject the
     // others' tokens, so only development and tests get a fixed fallback.
     if (c.NODE_ENV === "production")
-      throw new ConfigError("invalid configuration:\n  JWT_SECRET: required in production");
+      throw new ConfigError("invalid configuration: JWT_SECRET: required in production");
     secret = "dev-only-secret-change-me-0123456789abcdef";
   }
   return { ...c, JWT_SECRET: secret, JWT_ISSUER: c.PUBLIC_URL };
@@ -96,6 +102,23 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 /** Reads process.env once; the entry points call this and pass the result down. */
 export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
   return parseConfig({ ...process.env, ...overrides });
+}
+
+/** Every variable the services read: compose and .env.example may name no other. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+/**
+ * For entry points: a bad setting ends the process with one line naming the variable (exit 78,
+ * EX_CONFIG), not a stack trace.
+ */
+export function loadConfigOrExit(overrides: Record<string, string | undefined> = {}): Config {
+  try {
+    return loadConfig(overrides);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(78);
+  }
 }
 
 /** Config for tests: the test database and Redis database replace the development ones. */

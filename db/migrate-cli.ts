@@ -1,8 +1,8 @@
-import { loadConfig } from "../core/config.ts";
+import { loadConfigOrExit } from "../core/config.ts";
 import { createSql } from "./client.ts";
 import { migrate } from "./migrate.ts";
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const sql = createSql({ url: config.DATABASE_URL, max: 1 });
 try {
   const applied = await migrate(sql, undefined, (m) => console.log(m));

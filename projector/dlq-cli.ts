@@ -1,11 +1,11 @@
-import { loadConfig } from "../core/config.ts";
+import { loadConfigOrExit } from "../core/config.ts";
 import { createRedis } from "../core/redis.ts";
 import { listDeadLetters, replayDeadLetters } from "./dlq.ts";
 
 // ./dev dlq list | ./dev dlq replay <DLQ_ID|EVENT_ID|--all>
 
 const [cmd, arg] = process.argv.slice(2);
-const config = loadConfig();
+const config = loadConfigOrExit();
 const redis = createRedis(config.REDIS_URL, "feed-dlq-cli");
 try {
   if (cmd === "list") {

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { loadConfig } from "../core/config.ts";
+import { loadConfigOrExit } from "../core/config.ts";
 import { createBlockingRedis, createRedis, pingRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { streamNames } from "../core/streams.ts";
@@ -10,7 +10,7 @@ import { createProjector } from "./projector.ts";
 // The projector process: consumers, sweeper and upkeep, plus /metrics and /ready on
 // PROJECTOR_METRICS_PORT. SIGTERM finishes the entry in hand, then exits.
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 // Thumbnails are made one at a time per consumer; libvips gets one thread, so image work on
 // this 2-core box never starves fan-out.
 sharp.concurrency(1);
