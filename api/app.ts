@@ -6,6 +6,7 @@ import { feedRoutes } from "./feed/routes.ts";
 import { followRoutes } from "./follows/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { likeRoutes } from "./likes/routes.ts";
+import { loadTestRoutes } from "./loadtest/routes.ts";
 import { mediaRoutes } from "./media/routes.ts";
 import { problemPlugin } from "./plugins/problem.ts";
 import { postRoutes } from "./posts/routes.ts";
@@ -19,6 +20,9 @@ export type { Deps } from "./deps.ts";
  */
 export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknown>) => void } = {}) {
   if (opts.log && !deps.log) deps = { ...deps, log: opts.log };
+  // The load-test signer exists only with its secret set; otherwise its path is a plain 404.
+  const secret = deps.config.LOAD_TEST_SECRET;
+  const loadTest = secret ? loadTestRoutes(deps, secret) : new Elysia();
   return new Elysia({ normalize: false })
     .use(
       problemPlugin({
@@ -58,7 +62,8 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(likeRoutes(deps))
     .use(followRoutes(deps))
     .use(userRoutes(deps))
-    .use(mediaRoutes(deps));
+    .use(mediaRoutes(deps))
+    .use(loadTest);
 }
 
 export type App = ReturnType<typeof createApp>;

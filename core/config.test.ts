@@ -72,6 +72,20 @@ describe("config", () => {
     );
   });
 
+  test("the load-test signer's secret is optional, at least 32 characters, blank when unset", () => {
+    expect(parseConfig({}).LOAD_TEST_SECRET).toBeUndefined();
+    expect(parseConfig({ LOAD_TEST_SECRET: " " }).LOAD_TEST_SECRET).toBeUndefined();
+    expect(parseConfig({ LOAD_TEST_SECRET: "y".repeat(32) }).LOAD_TEST_SECRET).toBe("y".repeat(32));
+    let msg = "";
+    try {
+      parseConfig({ LOAD_TEST_SECRET: "too-short-secret" });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain("LOAD_TEST_SECRET: LOAD_TEST_SECRET must be at least 32 characters");
+    expect(msg).not.toContain("too-short-secret");
+  });
+
   test("blank optional settings count as unset", () => {
     expect(parseConfig({ OIDC_ISSUER: "  " }).OIDC_ISSUER).toBeUndefined();
   });

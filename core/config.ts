@@ -22,6 +22,13 @@ const schema = z.object({
   PROJECTOR_METRICS_PORT: int(9101, 1, 65535),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+  /**
+   * Enables POST /loadtest/tokens, which mints access tokens for seeded users to whoever holds
+   * it. Load tests only: never set in a real deployment. Blank counts as unset.
+   */
+  LOAD_TEST_SECRET: optional.pipe(
+    z.string().min(32, "LOAD_TEST_SECRET must be at least 32 characters").optional(),
+  ),
   JWT_AUDIENCE: z.string().min(1).default("feed-api"),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_IDLE_DAYS: int(7, 1, 90),

@@ -79,3 +79,16 @@ export async function replaceAvatar(
     RETURNING old.avatar_key AS previous`;
   return row;
 }
+
+/**
+ * Users made by the seeder (handles s_0, s_1, …), in id order, for the load-test signer. The
+ * pattern escapes `_`, which LIKE would otherwise read as "any character" (and match sam).
+ */
+export async function seededUserIds(sql: AnySql, count: number, offset: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id::text AS id FROM users
+    WHERE handle LIKE ${"s\\_%"}
+    ORDER BY id
+    LIMIT ${count} OFFSET ${offset}`;
+  return rows.map((r) => r.id);
+}
