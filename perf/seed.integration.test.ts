@@ -106,6 +106,13 @@ describe("./dev seed", () => {
     expect(again.code).toBe(0);
     expect(again.out).toContain("already complete");
     expect(await counts()).toEqual(c);
+    // --if-absent keeps a complete seed at least as large, whatever its other parameters.
+    const kept = seed("--users", "1500", "--if-absent");
+    expect([kept.code, kept.out]).toEqual([
+      0,
+      expect.stringContaining("keeping the existing complete seed of 2000"),
+    ]);
+    expect(await counts()).toEqual(c);
   });
 
   test("resumes an interrupted run without duplicates, after a crash that left indexes dropped", async () => {

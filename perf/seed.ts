@@ -33,7 +33,9 @@ const USAGE = `usage: ./dev seed [--users N] [--seed S] [--follows-mean F] [--po
   --users N         users to create (default 1000000; 100 … 20000000)
   --seed S          PRNG seed: the same seed and sizes give the same rows (default 42)
   --restart         delete a previous seed (any parameters) and start over
-  --keep-indexes    load with keys and indexes in place (slower; for a database in use)`;
+  --keep-indexes    load with keys and indexes in place (slower; for a database in use)
+  --if-absent       keep a complete seed of at least --users users that is already there
+                    (./dev test: a developer's million-user seed is not replaced by 10 000)`;
 
 const TABLES = ["follows", "likes", "posts", "post_stats", "user_feed", "user_stats"];
 const PHASES = ["users", "follows", "posts", "likes", "stats", "feeds"] as const;
@@ -60,6 +62,7 @@ function parse(argv: string[], config: ReturnType<typeof loadConfigOrExit>) {
         "as-of": { type: "string", default: "2026-11-01T00:00:00Z" },
         restart: { type: "boolean", default: false },
         "keep-indexes": { type: "boolean", default: false },
+        "if-absent": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }));
@@ -92,7 +95,12 @@ function parse(argv: string[], config: ReturnType<typeof loadConfigOrExit>) {
   };
   const problem = checkParams(params);
   if (problem) fail(problem);
-  return { params, restart: Boolean(values.restart), keepIndexes: Boolean(values["keep-indexes"]) };
+  return {
+    params,
+    restart: Boolean(values.restart),
+    keepIndexes: Boolean(values["keep-indexes"]),
+    ifAbsent: Boolean(values["if-absent"]),
+  };
 }
 
 // ------------------------------------------------------------------------------ progress
@@ -357,7 +365,7 @@ async function cleanPhase(sql: Sql, phase: Phase, p: SeedParams): Promise<void> 
 
 async function main() {
   const config = loadConfigOrExit();
-  const { params, restart, keepIndexes } = parse(process.argv.slice(2), config);
+  const { params, restart, keepIndexes, ifAbsent } = parse(process.argv.slice(2), config);
   const sql = createSql({ url: config.DATABASE_URL, max: 2 });
   await migrate(sql);
   const started = performance.now();
@@ -391,6 +399,12 @@ async function main() {
     restoring = false;
     let done = await db.phases(sql);
     const previous = [...done.values()][0];
+    const complete = PHASES.every((ph) => done.get(ph)?.state === "done");
+    const previousUsers = Number((previous?.params as { users?: number } | undefined)?.users ?? 0);
+    if (ifAbsent && complete && previousUsers >= params.users) {
+      console.log(`seed: keeping the existing complete seed of ${previousUsers} users (--if-absent)`);
+      return;
+    }
     // jsonb reorders keys: compare with the keys sorted.
     const canonical = (o: object) => JSON.stringify(o, Object.keys(o).sort());
     if (previous && canonical(previous.params) !== canonical(params) && !restart)
