@@ -10,6 +10,8 @@ export const keys = {
   authorPosts: (authorId: string) => `author:posts:${authorId}`,
   /** The pull authors a user follows (JSON array), cached per reader. */
   pullFollows: (userId: string) => `feed:pull:${userId}`,
+  /** Set for a day after a reader's first feed read of the day (feed_readers is written then). */
+  readerSeen: (userId: string) => `feed:seen:${userId}`,
   post: (postId: string) => `post:${postId}`,
   postStats: (postId: string) => `post:stats:${postId}`,
   user: (userId: string) => `user:${userId}`,

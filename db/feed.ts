@@ -133,3 +133,48 @@ export async function popularPosts(
     WHERE post_created_at > now() - make_interval(hours => ${windowHours}) AND like_count > 0
     ORDER BY like_count DESC, post_id DESC LIMIT ${limit}`;
 }
+
+/**
+ * Records that a reader read their feed now; true when they are returning after more than
+ * `activeDays` away (so fan-out skipped them and their user_feed must be rebuilt). A reader
+ * with no row yet was never skipped: not returning.
+ */
+export async function touchReader(sql: AnySql, userId: string, activeDays: number): Promise<boolean> {
+  const [row] = await sql<{ returning: boolean | null }[]>`
+    WITH prev AS (SELECT last_read_at FROM feed_readers WHERE user_id = ${userId})
+    INSERT INTO feed_readers (user_id, last_read_at) VALUES (${userId}, now())
+    ON CONFLICT (user_id) DO UPDATE SET last_read_at = now()
+    RETURNING (SELECT last_read_at < now() - make_interval(days => ${activeDays}) FROM prev) AS returning`;
+  return row?.returning === true;
+}
+
+/**
+ * Rebuilds a returning reader's user_feed from the write model, as fan-out would have built it:
+ * the newest `max` posts of the push authors they follow, and their own. (Pull authors are merged
+ * at read time.) One statement: an index probe per followee on posts_author_idx, each limited.
+ * Idempotent, and safe beside a concurrent fan-out (both upsert the same rows).
+ */
+export async function rebuildFeed(
+  sql: AnySql,
+  r: { userId: string; max: number; pullThreshold: number },
+): Promise<number> {
+  const res = await sql`
+    INSERT INTO user_feed (user_id, post_id, author_id, created_at)
+    SELECT ${r.userId}, p.id, p.author_id, p.created_at
+    FROM (
+      SELECT f.followee_id AS author_id FROM follows f
+      WHERE f.follower_id = ${r.userId}
+        AND NOT EXISTS (SELECT 1 FROM user_stats s
+                        WHERE s.user_id = f.followee_id AND s.followers_count > ${r.pullThreshold})
+      UNION ALL SELECT ${r.userId}::bigint
+    ) a
+    CROSS JOIN LATERAL (
+      SELECT id, author_id, created_at FROM posts
+      WHERE shard = id_shard(a.author_id) AND author_id = a.author_id
+      ORDER BY created_at DESC, id DESC LIMIT ${r.max}
+    ) p
+    ORDER BY p.created_at DESC, p.id DESC
+    LIMIT ${r.max}
+    ON CONFLICT DO NOTHING`;
+  return res.count;
+}

@@ -28,9 +28,9 @@ export async function followerCount(sql: AnySql, userId: string): Promise<number
  */
 export async function fanOutBatch(
   sql: AnySql,
-  p: { postId: string; authorId: string; afterFollower: string; limit: number },
-): Promise<string[]> {
-  const rows = await sql<{ follower_id: string }[]>`
+  p: { postId: string; authorId: string; afterFollower: string; limit: number; activeDays: number },
+): Promise<{ followers: string[]; inserted: number }> {
+  const rows = await sql<{ follower_id: string; inserted: number }[]>`
     WITH batch AS (
       -- KEY SHARE: an unfollow of one of these followers waits until these rows are in, so its
       -- cleanup (after its commit) sees them.
@@ -39,12 +39,18 @@ export async function fanOutBatch(
       ORDER BY follower_id LIMIT ${p.limit}
       FOR KEY SHARE
     ), ins AS (
+      -- Readers away longer than FEED_ACTIVE_DAYS are skipped; their feed is rebuilt when they
+      -- return (db/feed.ts rebuildFeed). Readers with no feed_readers row count as active.
       INSERT INTO user_feed (user_id, post_id, author_id, created_at)
-      SELECT follower_id, ${p.postId}, ${p.authorId}, id_time(${p.postId}) FROM batch
+      SELECT b.follower_id, ${p.postId}, ${p.authorId}, id_time(${p.postId}) FROM batch b
+      WHERE NOT EXISTS (
+        SELECT 1 FROM feed_readers r
+        WHERE r.user_id = b.follower_id AND r.last_read_at < now() - make_interval(days => ${p.activeDays}))
       ON CONFLICT DO NOTHING
+      RETURNING 1
     )
-    SELECT follower_id::text FROM batch ORDER BY follower_id`;
-  return rows.map((r) => r.follower_id);
+    SELECT follower_id::text, (SELECT count(*)::int FROM ins) AS inserted FROM batch ORDER BY follower_id`;
+  return { followers: rows.map((r) => r.follower_id), inserted: rows[0]?.inserted ?? 0 };
 }
 
 /** The author sees their own posts in their feed. */

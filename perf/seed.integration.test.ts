@@ -42,7 +42,9 @@ async function counts() {
     SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM follows)::int AS follows,
            (SELECT count(*) FROM posts)::int AS posts, (SELECT count(*) FROM likes)::int AS likes,
            (SELECT count(*) FROM user_feed)::int AS feed, (SELECT count(*) FROM user_stats)::int AS user_stats,
-           (SELECT count(*) FROM post_stats)::int AS post_stats`;
+           (SELECT count(*) FROM post_stats)::int AS post_stats,
+           (SELECT count(*) FROM feed_readers)::int AS readers,
+           (SELECT count(*) FROM feed_readers WHERE last_read_at > now() - interval '1 day')::int AS active`;
   return c!;
 }
 
@@ -80,6 +82,10 @@ describe("./dev seed", () => {
     expect(c.user_stats).toBe(2000);
     expect(c.post_stats).toBe(4000);
     expect(c.feed).toBeGreaterThan(0);
+    // Everyone has a last read; about the active share read today, the others are away.
+    expect(c.readers).toBe(2000);
+    expect(c.active).toBeGreaterThan(100);
+    expect(c.active).toBeLessThan(300);
 
     // Every index back and valid (the migrated database's count, taken before the seed).
     expect(await invalidIndexes(sql, TABLES)).toEqual([]);
@@ -123,6 +129,7 @@ describe("./dev seed", () => {
     await sql`UPDATE seed_runs SET state = 'started' WHERE phase = 'likes'`;
     await sql`DELETE FROM seed_runs WHERE phase IN ('stats', 'feeds')`;
     await sql`DELETE FROM user_feed`;
+    await sql`DELETE FROM feed_readers`;
     await sql`DELETE FROM user_stats`;
     await sql`DELETE FROM post_stats`;
     expect(await dropIndexes(sql, TABLES)).toBeGreaterThan(0);

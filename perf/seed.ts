@@ -332,6 +332,17 @@ async function runPhase(
         chunked(lines(), progress),
       );
       const { seconds } = progress.finish();
+      // When each user last read: the active share today, everyone else a month ago, so fan-out
+      // skips them and their first read rebuilds their feed (relative to the real clock, unlike
+      // the content, because fan-out compares with now()).
+      const now = new Date().toISOString();
+      const away = new Date(Date.now() - 30 * 86_400_000).toISOString();
+      function* readers() {
+        for (let u = 0; u < n; u++) yield `${m.ids[u]}\t${isActive(p, u) ? now : away}\n`;
+      }
+      const readerProgress = new Progress("readers", n);
+      await db.copyInto(sql, "feed_readers", ["user_id", "last_read_at"], chunked(readers(), readerProgress));
+      readerProgress.finish();
       return { rows, seconds, rate: rows / Math.max(seconds, 1e-9) };
     }
   }
@@ -359,6 +370,7 @@ async function cleanPhase(sql: Sql, phase: Phase, p: SeedParams): Promise<void> 
       break;
     case "feeds":
       await db.deleteRange(sql, "user_feed", "user_id", lo, hi);
+      await db.deleteRange(sql, "feed_readers", "user_id", lo, hi);
       break;
   }
 }

@@ -260,6 +260,10 @@ describe("command → event → projector → read model → query", () => {
     );
     if (cacheKeys.length) await db.redis.del(...cacheKeys);
 
+    // The reader's first read of the day also records it (feed_readers): one statement more.
+    db.resetCount();
+    await feed(reader.token, "?limit=5");
+    expect(db.queryCount()).toBeLessThanOrEqual(4);
     for (const limit of [5, 50]) {
       await db.redis.del(keys.feedHead(reader.id), keys.user(reader.id));
       db.resetCount();
@@ -303,6 +307,76 @@ describe("command → event → projector → read model → query", () => {
     monitor.disconnect();
     expect(perPage[0]).toBeGreaterThan(0);
     expect(perPage[0]).toBe(perPage[1]!);
+  });
+
+  test("readers away longer than FEED_ACTIVE_DAYS are skipped by fan-out and rebuilt when they return", async () => {
+    const alice = await db.makeUser();
+    const bob = await db.makeUser(); // no feed_readers row: counts as active
+    const carol = await db.makeUser();
+    for (const u of [bob, carol])
+      await api.call("POST", "/follows", { token: u.token, json: { user_id: alice.id } });
+    await proj.settle();
+    // Carol last read her feed a month ago.
+    await db.sql`INSERT INTO feed_readers (user_id, last_read_at) VALUES (${carol.id}, now() - interval '30 days')`;
+    const p1 = await post(alice.token, "while carol was away");
+    await proj.settle();
+    const rows = await db.sql`SELECT user_id::text FROM user_feed WHERE post_id = ${p1.id}`;
+    expect(rows.map((r) => r.user_id).sort()).toEqual([alice.id, bob.id].sort());
+
+    // She returns: her feed is rebuilt before the first page, which shows the post.
+    db.resetCount();
+    expect((await feed(carol.token)).items.map((i) => i.id)).toEqual([p1.id]);
+    const [mark] =
+      await db.sql`SELECT last_read_at > now() - interval '1 minute' AS recent FROM feed_readers WHERE user_id = ${carol.id}`;
+    expect(mark?.recent).toBe(true);
+    expect(
+      (await db.sql`SELECT 1 FROM user_feed WHERE user_id = ${carol.id} AND post_id = ${p1.id}`).length,
+    ).toBe(1);
+
+    // Active again: the next post is pushed to her like to anyone, and reads stay cheap.
+    const p2 = await post(alice.token, "carol is back");
+    await proj.settle();
+    expect(
+      (await db.sql`SELECT 1 FROM user_feed WHERE user_id = ${carol.id} AND post_id = ${p2.id}`).length,
+    ).toBe(1);
+    db.resetCount();
+    expect((await feed(carol.token)).items.map((i) => i.id)).toEqual([p2.id, p1.id]);
+    expect(db.queryCount()).toBeLessThanOrEqual(1);
+  });
+
+  test("a returning reader's rebuilt feed leaves pull authors to the read-time merge", async () => {
+    await proj.stop(); // no projector: only the rebuild writes user_feed here
+    const small = await openTestDb({ STREAM_PARTITIONS: "4", FANOUT_PULL_THRESHOLD: "1" });
+    try {
+      const app = testApp(small);
+      const star = await small.makeUser();
+      const fan = await small.makeUser();
+      const other = await small.makeUser();
+      const friend = await small.makeUser();
+      for (const u of [fan, other])
+        await app.call("POST", "/follows", { token: u.token, json: { user_id: star.id } });
+      await app.call("POST", "/follows", { token: fan.token, json: { user_id: friend.id } });
+      await small.sql`INSERT INTO user_stats (user_id, followers_count) VALUES (${star.id}, 2), (${friend.id}, 1)
+                      ON CONFLICT (user_id) DO UPDATE SET followers_count = EXCLUDED.followers_count`;
+      await small.sql`INSERT INTO feed_readers VALUES (${fan.id}, now() - interval '30 days')`;
+      const s = await app.call("POST", "/posts", {
+        token: star.token,
+        json: { text: "star" },
+        headers: { "idempotency-key": key() },
+      });
+      const f = await app.call("POST", "/posts", {
+        token: friend.token,
+        json: { text: "friend" },
+        headers: { "idempotency-key": key() },
+      });
+      const page = await app.call("GET", "/feed", { token: fan.token });
+      expect(page.body.items.map((i: { id: string }) => i.id)).toEqual([f.body.id, s.body.id]);
+      // The friend's post was written into user_feed by the rebuild; the star's was not.
+      const rows = await small.sql`SELECT post_id::text FROM user_feed WHERE user_id = ${fan.id}`;
+      expect(rows.map((r) => r.post_id)).toEqual([f.body.id]);
+    } finally {
+      await small.close();
+    }
   });
 
   test("pages past the cached head come from a keyset scan of user_feed, each post once", async () => {

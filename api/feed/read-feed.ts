@@ -2,7 +2,7 @@ import { beginIdSetBuild, finishIdSetBuild, headTtlSeconds } from "../../core/ca
 import { type CursorPosition, decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
-import { feedSources } from "../../db/feed.ts";
+import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import type { WirePost } from "../hydrate/present.ts";
@@ -13,6 +13,8 @@ import type { WirePost } from "../hydrate/present.ts";
 // fixed too.
 
 const PULL_TTL_SECONDS = 300;
+/** feed_readers is written at most once a day per reader; fan-out's window is days long. */
+const SEEN_TTL_SECONDS = 86_400;
 /** Extra ids read past the cursor's millisecond, to step over posts that share it. */
 const SAME_MS_SLACK = 50;
 
@@ -81,14 +83,29 @@ export async function readFeed(
   // Redis round-trip 1: the head page past the cursor, whether the head is complete, its size,
   // the pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks
   // the reader active, so fan-out keeps pushing to it).
-  const [headRes, readyRes, cardRes, pullRes] = (await redis
+  // It also sets the reader's seen-today mark: the first read of a day records the read in
+  // PostgreSQL (feed_readers), which fan-out consults to skip readers who are away.
+  const [headRes, readyRes, cardRes, pullRes, , seenRes] = (await redis
     .multi()
     .call(...range(headKey))
     .zscore(headKey, HEAD_SENTINEL)
     .zcard(headKey)
     .get(pullKey)
     .expire(headKey, headTtlSeconds(config))
+    .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
     .exec()) as [Error | null, unknown][];
+  if (seenRes?.[1] === "OK" && (await touchReader(deps.sql, viewerId, config.FEED_ACTIVE_DAYS))) {
+    // Back after more than FEED_ACTIVE_DAYS: fan-out skipped this reader, so user_feed lacks what
+    // was posted meanwhile. Rebuild it from follows and posts (one statement), drop any head
+    // left, and answer from the rebuilt feed; the head is rebuilt from it on the way.
+    await rebuildFeed(deps.sql, {
+      userId: viewerId,
+      max: config.FEED_MAX_ITEMS,
+      pullThreshold: config.FANOUT_PULL_THRESHOLD,
+    });
+    await redis.del(headKey);
+    return readFeed(deps, viewerId, limit, rawCursor);
+  }
   const headReady = readyRes?.[1] !== null && readyRes?.[1] !== undefined;
   const headExists = (cardRes?.[1] as number) > 0;
   const headItems = headReady

@@ -27,8 +27,8 @@ export function fanOutMode(followers: number, threshold: number): "push" | "pull
 }
 
 /**
- * PostCreatedEvent: push the post into every follower's user_feed in batches and onto the
- * cached heads that exist; authors above FANOUT_PULL_THRESHOLD are not pushed (their followers
+ * PostCreatedEvent: push the post into the user_feed of every follower who read within
+ * FEED_ACTIVE_DAYS, in batches, and onto the cached heads that exist; authors above FANOUT_PULL_THRESHOLD are not pushed (their followers
  * pull the author's recent posts at read time). Every step is an idempotent upsert, so a
  * redelivery repeats them harmlessly; only the posts counter is guarded by markProcessed.
  */
@@ -46,14 +46,15 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
   } else {
     let after = "0";
     for (;;) {
-      const followers = await fanOutBatch(sql, {
+      const { followers, inserted } = await fanOutBatch(sql, {
         postId,
         authorId,
         afterFollower: after,
         limit: config.FANOUT_BATCH_SIZE,
+        activeDays: config.FEED_ACTIVE_DAYS,
       });
       if (followers.length === 0) break;
-      metrics.fanoutRows.inc(followers.length);
+      metrics.fanoutRows.inc(inserted);
       await pushToHeads(redis, followers, post, config.FEED_CACHE_ITEMS);
       await trimFeeds(
         sql,
