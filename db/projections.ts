@@ -53,6 +53,44 @@ export async function fanOutBatch(
   return { followers: rows.map((r) => r.follower_id), inserted: rows[0]?.inserted ?? 0 };
 }
 
+export interface FanoutJob {
+  post_id: string;
+  author_id: string;
+  after_follower: string;
+  created_at: Date;
+}
+
+/** Hands a post's fan-out to the lane (a redelivered event finds its job there already). */
+export async function enqueueFanout(sql: AnySql, postId: string, authorId: string): Promise<void> {
+  await sql`INSERT INTO fanout_jobs (post_id, author_id) VALUES (${postId}, ${authorId}) ON CONFLICT DO NOTHING`;
+}
+
+/** The job whose turn it is (least recently advanced), locked; others' are skipped. */
+export async function claimFanoutJob(tx: AnySql): Promise<FanoutJob | null> {
+  const [job] = await tx<FanoutJob[]>`
+    SELECT post_id::text, author_id::text, after_follower::text, created_at FROM fanout_jobs
+    ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+  return job ?? null;
+}
+
+/** Records a batch: the job goes to the back of the line, or away when it is done. */
+export async function advanceFanoutJob(
+  tx: AnySql,
+  postId: string,
+  after: string | null,
+  rows: number,
+): Promise<void> {
+  if (after === null) await tx`DELETE FROM fanout_jobs WHERE post_id = ${postId}`;
+  else
+    await tx`UPDATE fanout_jobs SET after_follower = ${after}, rows = rows + ${rows}, updated_at = clock_timestamp()
+             WHERE post_id = ${postId}`;
+}
+
+export async function fanoutJobCount(sql: AnySql): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fanout_jobs`;
+  return r!.n;
+}
+
 /** The author sees their own posts in their feed. */
 export async function insertOwnFeedItem(sql: AnySql, postId: string, authorId: string): Promise<void> {
   await sql`

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { testApp } from "../api/testing.ts";
 import { keys } from "../core/redis-keys.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
-import { startTestProjector } from "./testing.ts";
+import { startTestProjector, waitFor } from "./testing.ts";
 
 let db: TestDb;
 let api: ReturnType<typeof testApp>;
@@ -376,6 +376,76 @@ describe("command → event → projector → read model → query", () => {
       expect(rows.map((r) => r.post_id)).toEqual([f.body.id]);
     } finally {
       await small.close();
+    }
+  });
+
+  test("big authors are fanned out by the lane batch by batch; small authors' posts do not wait", async () => {
+    await proj.stop();
+    const lanes = await openTestDb({
+      STREAM_PARTITIONS: "4",
+      FANOUT_INLINE_MAX: "2",
+      FANOUT_BATCH_SIZE: "3",
+    });
+    try {
+      const app = testApp(lanes);
+      const p = await startTestProjector(lanes, { fanoutLane: false });
+      const star = await lanes.makeUser();
+      const small = await lanes.makeUser();
+      const fans = [];
+      for (let i = 0; i < 8; i++) fans.push(await lanes.makeUser());
+      const friend = fans[0]!;
+      // Follow rows and counts straight in the tables: this test is about the post.
+      await lanes.sql`INSERT INTO follows (follower_id, followee_id)
+                      SELECT unnest(${fans.map((f) => f.id)}::bigint[]), ${star.id}::bigint
+                      UNION ALL SELECT ${friend.id}::bigint, ${small.id}::bigint`;
+      await lanes.sql`INSERT INTO user_stats (user_id, followers_count) VALUES (${star.id}, 8), (${small.id}, 1)`;
+      const send = async (token: string, text: string) =>
+        (await app.call("POST", "/posts", { token, json: { text }, headers: { "idempotency-key": key() } }))
+          .body.id as string;
+      const readersOf = async (postId: string) =>
+        (await lanes.sql`SELECT user_id::text FROM user_feed WHERE post_id = ${postId} ORDER BY user_id`).map(
+          (r) => r.user_id,
+        );
+
+      const big = await send(star.token, "to eight");
+      await p.settle();
+      // The event is handled (the partition moved on); the fan-out waits in the lane.
+      expect(await readersOf(big)).toEqual([star.id]);
+      expect(
+        (await lanes.sql`SELECT after_follower::text FROM fanout_jobs WHERE post_id = ${big}`).length,
+      ).toBe(1);
+
+      // A small author's post meanwhile reaches its follower at once.
+      const little = await send(small.token, "to one");
+      await p.settle();
+      expect(await readersOf(little)).toEqual([friend.id, small.id].sort());
+
+      // Three batches of three, in turns; then nothing is left.
+      const rowsBefore = await p.metrics.registry.getSingleMetricAsString("fanout_rows_total");
+      expect(await p.projector.lane.step()).toBe(true);
+      expect((await readersOf(big)).length).toBe(1 + 3);
+      expect(await p.projector.lane.step()).toBe(true);
+      expect(await p.projector.lane.step()).toBe(true);
+      expect(await p.projector.lane.step()).toBe(false);
+      expect(await readersOf(big)).toEqual([star.id, ...fans.map((f) => f.id)].sort());
+      expect((await lanes.sql`SELECT 1 FROM fanout_jobs`).length).toBe(0);
+      expect(rowsBefore).toContain("fanout_rows_total 1"); // the small post's one row
+      expect(await p.metrics.registry.getSingleMetricAsString("fanout_rows_total")).toContain(
+        "fanout_rows_total 9",
+      );
+
+      // A redelivered event enqueues the job again: redoing it writes nothing twice.
+      await lanes.sql`INSERT INTO fanout_jobs (post_id, author_id) VALUES (${big}, ${star.id})`;
+      while (await p.projector.lane.step()) {}
+      expect(await readersOf(big)).toEqual([star.id, ...fans.map((f) => f.id)].sort());
+
+      // Started with the projector (as in production), the lane drains jobs by itself.
+      const next = await send(star.token, "again");
+      p.projector.lane.start();
+      await waitFor(async () => (await readersOf(next)).length === 9, 10_000, "the lane to fan out");
+      await p.stop();
+    } finally {
+      await lanes.close();
     }
   });
 

@@ -4,6 +4,7 @@ import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
 import { Consumer } from "./consumer.ts";
+import { FanoutLane } from "./fanout-lane.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { runMaintenance } from "./maintenance.ts";
@@ -11,8 +12,8 @@ import { onPostImageForThumbnails } from "./media/make-thumbnails.ts";
 import type { ProjectorMetrics } from "./metrics.ts";
 import { sweepOutbox } from "./outbox-sweeper.ts";
 
-// A projector instance: the consumer loop of the `projector` group plus its periodic jobs (the
-// outbox sweeper, stream trimming and purges). main.ts runs one; tests run several.
+// A projector instance: the consumer loop of the `projector` group, the fan-out lane for big
+// authors, plus its periodic jobs (the outbox sweeper, stream trimming and purges). main.ts runs one; tests run several.
 
 export interface ProjectorDeps {
   sql: Sql;
@@ -25,13 +26,17 @@ export interface ProjectorDeps {
   /** Handlers of the `media` group; by default thumbnails, when storage is configured. */
   mediaHandlers?: HandlerMap;
   consumerName?: string;
+  /** false: do not start the fan-out lane (tests start it by hand). */
+  fanoutLane?: boolean;
   log?: (line: Record<string, unknown>) => void;
 }
 
 export function createProjector(d: ProjectorDeps) {
   const streams = streamNames(d.config.STREAM_PARTITIONS);
   const log = d.log ?? (() => {});
+  let lane: FanoutLane | null = null;
   const consumer = new Consumer({
+    wakeFanoutLane: () => lane?.notify(),
     sql: d.sql,
     redis: d.redis,
     blocking: d.blocking,
@@ -63,6 +68,15 @@ export function createProjector(d: ProjectorDeps) {
         log,
       })
     : null;
+  lane = new FanoutLane({
+    sql: d.sql,
+    redis: d.redis,
+    config: d.config,
+    metrics: d.metrics,
+    group: "fanout",
+    mainBusySince: () => consumer.lastHandledAt,
+    log,
+  });
   const timers: ReturnType<typeof setInterval>[] = [];
   let sweeping = false;
   let maintaining = false;
@@ -94,6 +108,7 @@ export function createProjector(d: ProjectorDeps) {
   return {
     consumer,
     media,
+    lane,
     streams,
     sweep,
     maintain,
@@ -102,13 +117,14 @@ export function createProjector(d: ProjectorDeps) {
       await media?.ensureGroups();
       consumer.start();
       media?.start();
+      if (d.fanoutLane !== false) lane.start();
       timers.push(setInterval(sweep, d.config.SWEEP_INTERVAL_MS));
       timers.push(setInterval(maintain, Math.max(d.config.SWEEP_INTERVAL_MS * 10, 5_000)));
     },
     /** Graceful stop: timers off, the entry in hand finished, nothing new read. */
     async stop() {
       for (const t of timers) clearInterval(t);
-      await Promise.all([consumer.stop(), media?.stop()]);
+      await Promise.all([consumer.stop(), media?.stop(), lane.stop()]);
       media?.disconnect();
     },
   };

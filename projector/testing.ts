@@ -1,5 +1,6 @@
 import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
+import { fanoutJobCount } from "../db/projections.ts";
 import { type TestDb, waitFor } from "../db/testing.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { createProjectorMetrics } from "./metrics.ts";
@@ -38,7 +39,7 @@ export async function backlog(
 
 export async function startTestProjector(
   db: TestDb,
-  opts: { handlers?: HandlerMap; consumerName?: string; storage?: Storage | null } = {},
+  opts: { handlers?: HandlerMap; consumerName?: string; storage?: Storage | null; fanoutLane?: boolean } = {},
 ) {
   const metrics = createProjectorMetrics({
     redis: db.redis,
@@ -56,6 +57,7 @@ export async function startTestProjector(
     handlers: opts.handlers,
     storage: opts.storage ?? null,
     consumerName: opts.consumerName,
+    fanoutLane: opts.fanoutLane,
     log: (l) => logs.push(l),
   });
   await projector.start();
@@ -75,9 +77,11 @@ export async function startTestProjector(
     settle: async (timeoutMs = 15_000) => {
       try {
         // Both groups: the projector's, and the media group's when it runs.
+        // …and the fan-out lane's jobs, when the lane runs.
         const all = async () =>
           (await backlog(db, projector.streams)) +
-          (projector.media ? await backlog(db, projector.streams, GROUPS.media) : 0);
+          (projector.media ? await backlog(db, projector.streams, GROUPS.media) : 0) +
+          (opts.fanoutLane === false ? 0 : await fanoutJobCount(db.sql));
         await waitFor(async () => (await all()) === 0, timeoutMs, "the projector to drain");
       } catch (e) {
         // Say what the consumer was doing, or a timeout explains nothing.

@@ -2,13 +2,14 @@ import { pushToAuthorCache, pushToHeads } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
 import {
   bumpUserStats,
+  enqueueFanout,
   fanOutBatch,
   followerCount,
   insertOwnFeedItem,
   markProcessed,
   trimFeeds,
 } from "../../db/projections.ts";
-import type { Handler } from "./types.ts";
+import type { Handler, HandlerDeps } from "./types.ts";
 
 /** One in TRIM_EVERY deliveries to a reader also trims that reader's feed to FEED_MAX_ITEMS. */
 const TRIM_EVERY = 16n;
@@ -19,6 +20,21 @@ export function shouldTrim(userId: string, postId: string): boolean {
   const p = BigInt(postId);
   const mixed = (p >> 22n) * 2654435761n + (p & 1023n) * 40503n + BigInt(userId);
   return mixed % TRIM_EVERY === 0n;
+}
+
+/** After a fan-out batch commits: count its rows, push to cached heads, now and then trim. */
+export async function afterBatch(
+  deps: HandlerDeps,
+  post: { id: string; at: number },
+  batch: { followers: string[]; inserted: number },
+): Promise<void> {
+  deps.metrics.fanoutRows.inc(batch.inserted);
+  await pushToHeads(deps.redis, batch.followers, post, deps.config.FEED_CACHE_ITEMS);
+  await trimFeeds(
+    deps.sql,
+    batch.followers.filter((f) => shouldTrim(f, post.id)),
+    deps.config.FEED_MAX_ITEMS,
+  );
 }
 
 /** Authors with more followers than the threshold are pulled at read time, not pushed. */
@@ -41,28 +57,29 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
   await insertOwnFeedItem(sql, postId, authorId);
   await pushToHeads(redis, [authorId], post, config.FEED_CACHE_ITEMS);
 
-  if (fanOutMode(await followerCount(sql, authorId), config.FANOUT_PULL_THRESHOLD) === "pull") {
+  const followers = await followerCount(sql, authorId);
+  if (fanOutMode(followers, config.FANOUT_PULL_THRESHOLD) === "pull") {
+    await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
+  } else if (followers > config.FANOUT_INLINE_MAX) {
+    // Big fan-outs go to the lane (projector/fanout-lane.ts), batch by batch in turns, so this
+    // partition moves on to the next event now.
+    await enqueueFanout(sql, postId, authorId);
+    deps.wakeFanoutLane?.();
     await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
   } else {
     let after = "0";
     for (;;) {
-      const { followers, inserted } = await fanOutBatch(sql, {
+      const batch = await fanOutBatch(sql, {
         postId,
         authorId,
         afterFollower: after,
         limit: config.FANOUT_BATCH_SIZE,
         activeDays: config.FEED_ACTIVE_DAYS,
       });
-      if (followers.length === 0) break;
-      metrics.fanoutRows.inc(inserted);
-      await pushToHeads(redis, followers, post, config.FEED_CACHE_ITEMS);
-      await trimFeeds(
-        sql,
-        followers.filter((f) => shouldTrim(f, postId)),
-        config.FEED_MAX_ITEMS,
-      );
-      after = followers[followers.length - 1]!;
-      if (followers.length < config.FANOUT_BATCH_SIZE) break;
+      if (batch.followers.length === 0) break;
+      await afterBatch(deps, post, batch);
+      after = batch.followers[batch.followers.length - 1]!;
+      if (batch.followers.length < config.FANOUT_BATCH_SIZE) break;
     }
     // Cached author lists exist only for pull authors, but an author who just dropped below
     // the threshold may still have one: keep it current too.

@@ -13,6 +13,8 @@ export interface HandlerDeps {
   group: string;
   /** Object storage; null when S3 is not configured. */
   storage?: Storage | null;
+  /** Tells this process's fan-out lane a job is waiting (others poll). */
+  wakeFanoutLane?: () => void;
 }
 
 /**
