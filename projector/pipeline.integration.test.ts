@@ -254,6 +254,9 @@ describe("command → event → projector → read model → query", () => {
     await api.call("POST", "/follows", { token: reader.token, json: { user_id: author.id } });
     for (let i = 0; i < 60; i++) await post(author.token, `p${i}`);
     await proj.settle();
+    // The projector shares this database handle (its sweeper and lane poll): stop it, so that
+    // only the api's statements are counted.
+    await proj.stop();
     // Everything cold: heads, bodies, counts, users (the streams stay).
     const cacheKeys = (await db.redis.keys("*")).filter(
       (k) => !k.startsWith("feed:events:") && k !== keys.dlq,
@@ -289,7 +292,6 @@ describe("command → event → projector → read model → query", () => {
 
     // Redis work per page does not grow with the page either. MONITOR sees every command; only
     // the test database's count (other stacks on this Redis use others).
-    await proj.stop();
     const monitor = await db.redis.monitor();
     let commands = 0;
     const dbIndex = new URL(db.config.REDIS_URL).pathname.slice(1) || "0";
