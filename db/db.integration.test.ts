@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { composeId, shardOf, timestampOf } from "../core/ids.ts";
-import { createSql } from "./client.ts";
+import { createSql, type Tx } from "./client.ts";
 import { listMigrations, migrate } from "./migrate.ts";
 import { openTestDb, type TestDb } from "./testing.ts";
 
@@ -99,9 +99,11 @@ describe("follow and unfollow races", () => {
     });
     while (inserted === 0) await Bun.sleep(5);
     let unfollowed = false;
-    const unfollow = deleteFollow(db.sql, b.id, a.id).then(() => {
-      unfollowed = true;
-    });
+    const unfollow = db.sql
+      .begin((tx) => deleteFollow(tx, b.id, a.id))
+      .then(() => {
+        unfollowed = true;
+      });
     await Bun.sleep(100);
     expect(unfollowed).toBe(false); // waits for the backfill's lock on the follow row
     release();
@@ -109,6 +111,49 @@ describe("follow and unfollow races", () => {
     await unfollow;
     await removeAuthorFromFeed(db.sql, b.id, a.id); // the UserUnfollowed handler
     const left = await db.sql`SELECT count(*)::int AS n FROM user_feed WHERE user_id = ${b.id}`;
+    expect(left[0]?.n).toBe(0);
+  });
+
+  test("an unfollow waits for the author's fan-out batch in flight; a batch after it skips the follower", async () => {
+    const { fanOutBatch, removeAuthorFromFeed } = await import("./projections.ts");
+    const { deleteFollow, insertFollow } = await import("./graph.ts");
+    const { insertPost } = await import("./posts.ts");
+    await db.reset();
+    const [author, fan, other] = [await db.makeUser(), await db.makeUser(), await db.makeUser()];
+    await insertFollow(db.sql, fan.id, author.id);
+    await insertFollow(db.sql, other.id, author.id);
+    const first = await insertPost(db.sql, author.id, "first");
+    const second = await insertPost(db.sql, author.id, "second");
+    const batch = (tx: Tx, postId: string) =>
+      fanOutBatch(tx, { postId, authorId: author.id, afterFollower: "0", limit: 100, activeDays: 7 });
+
+    let release!: () => void;
+    const hold = new Promise<void>((r) => {
+      release = r;
+    });
+    let inserted = -1;
+    const fanout = db.sql.begin(async (tx) => {
+      inserted = (await batch(tx, first.id)).inserted;
+      await hold; // the batch's transaction is still open
+    });
+    while (inserted < 0) await Bun.sleep(5);
+    expect(inserted).toBe(2);
+    let unfollowed = false;
+    const unfollow = db.sql
+      .begin((tx) => deleteFollow(tx, fan.id, author.id))
+      .then(() => {
+        unfollowed = true;
+      });
+    await Bun.sleep(100);
+    expect(unfollowed).toBe(false); // waits for the batch's shared lock on the author
+    release();
+    await fanout;
+    await unfollow;
+    await removeAuthorFromFeed(db.sql, fan.id, author.id); // the UserUnfollowed handler
+    // The next post's batch no longer sees the follow.
+    const after = await db.sql.begin((tx) => batch(tx, second.id));
+    expect(after.followers).toEqual([other.id]);
+    const left = await db.sql`SELECT count(*)::int AS n FROM user_feed WHERE user_id = ${fan.id}`;
     expect(left[0]?.n).toBe(0);
   });
 });

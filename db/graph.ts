@@ -1,4 +1,5 @@
-import type { AnySql } from "./client.ts";
+import type { AnySql, Tx } from "./client.ts";
+import { fanoutLockKey } from "./projections.ts";
 
 // Follows and likes: the write model of the social graph. Inserts and deletes report whether
 // they changed anything, so a command emits an event only for a real change and counters
@@ -11,8 +12,11 @@ export async function insertFollow(sql: AnySql, followerId: string, followeeId: 
   return rows.length === 1;
 }
 
-export async function deleteFollow(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
-  const rows = await sql`
+/** Run inside the unfollow's transaction: it first waits for the followee's fan-out batches in
+ * flight (see fanOutBatch in projections.ts), so the cleanup after its commit sees their rows. */
+export async function deleteFollow(tx: Tx, followerId: string, followeeId: string): Promise<boolean> {
+  await tx`SELECT pg_advisory_xact_lock(${fanoutLockKey(followeeId)})`;
+  const rows = await tx`
     DELETE FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId} RETURNING 1`;
   return rows.length === 1;
 }

@@ -1,5 +1,5 @@
 import { shardOf } from "../core/ids.ts";
-import type { AnySql } from "./client.ts";
+import type { AnySql, Tx } from "./client.ts";
 
 // Writes of the projector. Each is safe to repeat: inserts ignore duplicates, deletes check the
 // write model, and counters are only moved by events that processed_events has not seen.
@@ -21,23 +21,33 @@ export async function followerCount(sql: AnySql, userId: string): Promise<number
   return row?.n ?? 0;
 }
 
+/** The advisory lock key that orders an author's fan-out batches against unfollows of them. */
+export function fanoutLockKey(authorId: string): string {
+  // Namespaced away from other advisory keys by a high tag; bigint ids are < 2^63.
+  return (BigInt(authorId) ^ 0x5f0d_0000_0000_0000n).toString();
+}
+
 /**
  * One batch of push fan-out: the next `limit` followers after `afterFollower` get the post in
  * their feed. Returns the followers of the batch (inserted or already there), so the caller can
  * push to their cached heads and continue from the last one.
  */
 export async function fanOutBatch(
-  sql: AnySql,
+  tx: Tx,
   p: { postId: string; authorId: string; afterFollower: string; limit: number; activeDays: number },
 ): Promise<{ followers: string[]; inserted: number }> {
-  const rows = await sql<{ follower_id: string; inserted: number }[]>`
+  // The author's fan-out lock, shared: an unfollow of this author takes it exclusively
+  // (lockAuthorForUnfollow), so it waits until this batch's rows are in and its cleanup sees
+  // them, and a batch that starts after the unfollow's commit no longer sees the follow. Taken
+  // in its own statement, so the batch's snapshot is taken after it is held. (It replaces a
+  // FOR KEY SHARE on every follow row of the batch, which wrote a lock into each row's heap
+  // tuple and made a 5 000-follower batch three times slower.)
+  await tx`SELECT pg_advisory_xact_lock_shared(${fanoutLockKey(p.authorId)})`;
+  const rows = await tx<{ follower_id: string; inserted: number }[]>`
     WITH batch AS (
-      -- KEY SHARE: an unfollow of one of these followers waits until these rows are in, so its
-      -- cleanup (after its commit) sees them.
       SELECT follower_id FROM follows
       WHERE followee_id = ${p.authorId} AND follower_id > ${p.afterFollower}
       ORDER BY follower_id LIMIT ${p.limit}
-      FOR KEY SHARE
     ), ins AS (
       -- Readers away longer than FEED_ACTIVE_DAYS are skipped; their feed is rebuilt when they
       -- return (db/feed.ts rebuildFeed). Readers with no feed_readers row count as active.

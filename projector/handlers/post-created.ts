@@ -69,13 +69,15 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
   } else {
     let after = "0";
     for (;;) {
-      const batch = await fanOutBatch(sql, {
-        postId,
-        authorId,
-        afterFollower: after,
-        limit: config.FANOUT_BATCH_SIZE,
-        activeDays: config.FEED_ACTIVE_DAYS,
-      });
+      const batch = await sql.begin((tx) =>
+        fanOutBatch(tx, {
+          postId,
+          authorId,
+          afterFollower: after,
+          limit: config.FANOUT_BATCH_SIZE,
+          activeDays: config.FEED_ACTIVE_DAYS,
+        }),
+      );
       if (batch.followers.length === 0) break;
       await afterBatch(deps, post, batch);
       after = batch.followers[batch.followers.length - 1]!;
