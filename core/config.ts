@@ -63,7 +63,7 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: int(1_000, 10, 600_000),
   OUTBOX_GRACE_MS: int(5_000, 0, 600_000),
   FANOUT_PULL_THRESHOLD: int(10_000, 1),
-  FANOUT_BATCH_SIZE: int(5_000, 1, 100_000),
+  FANOUT_BATCH_SIZE: int(2_000, 1, 100_000),
   // Authors with more followers are fanned out by the lane, batch by batch, not inline.
   FANOUT_INLINE_MAX: int(1_000, 0, 1_000_000),
   FOLLOW_BACKFILL_POSTS: int(50, 0, 1000),
