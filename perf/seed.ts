@@ -308,6 +308,9 @@ async function runPhase(
         for (let u = 0; u < n; u++) {
           if (!isActive(p, u)) continue;
           items.length = 0;
+          // Their own posts first (the app puts an author's posts in their own feed), then the
+          // push authors they follow.
+          for (let q = byAuthorStart[u]!; q < byAuthorStart[u + 1]!; q++) items.push(byAuthor[q]!);
           for (let k = offsets[u]!; k < offsets[u + 1]!; k++) {
             const a = targets[k]!;
             if (m.followers[a]! > p.pullThreshold) continue;
