@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import {
   type BenchResults,
   checkGoals,
+  contentionNote,
   cpuExplanation,
   cpuSplit,
   dueCount,
@@ -10,10 +11,6 @@ import {
   fmtMs,
   fmtNum,
   formatBenchReport,
-  lagChartSvg,
-  latencyChartSvg,
-  logTicks,
-  niceTicks,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
@@ -212,6 +209,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     finishedAt: "2026-11-27T04:16:30.000Z",
     code: { commit: "531ec132fe42af4f6828715b5dc0f63b87c62b3b", dirty: ["db/projections.ts"] },
     cores: 2,
+    busyBefore: 0.04,
     seconds: 10,
     connections: 16,
     seed: { users: 1_000_000, activeUsers: 100_000, seed: 42 },
@@ -370,6 +368,29 @@ describe("the report", () => {
     expect(md).not.toContain("NaN");
   });
 
+  test("a run where much of the CPU went outside the stack is flagged as measured on a shared machine", () => {
+    const quiet = results();
+    expect(contentionNote(quiet)[0]).toBe(
+      "Before the first run the cores were 4% busy with nothing of the bench's running. No run shared the machine with much else (other ≤ 20% of its CPU).",
+    );
+    const busy = results({
+      busyBefore: 0.3,
+      cpu: [
+        cpuSplit(
+          "cold GET /feed",
+          { api: 2, projector: 0, redis: 0.5, postgres: 6, generator: 0.5, machine: 18 },
+          1000,
+          10,
+          2,
+        ),
+      ],
+    });
+    const note = contentionNote(busy)[0]!;
+    expect(note).toContain("the cores were 30% busy");
+    expect(note).toContain("**Shared machine**: during cold GET /feed (50%) more than 20% of the CPU");
+    expect(formatBenchReport(busy, checkGoals(busy))).toContain("**Shared machine**");
+  });
+
   test("every goal met: the causes section says so; no autocannon comparison when it was not run", () => {
     const r = results({
       cached: {
@@ -387,46 +408,5 @@ describe("the report", () => {
     expect(md).toContain("8 of 8 goals met.");
     expect(md).toContain("None: every goal was met.");
     expect(md).not.toContain("overallRate` at the same");
-  });
-});
-
-describe("charts", () => {
-  test("nice ticks: 1, 2 or 5 times a power of ten, reaching the maximum", () => {
-    expect(niceTicks(771)).toEqual([0, 200, 400, 600, 800]);
-    expect(niceTicks(100)).toEqual([0, 20, 40, 60, 80, 100]);
-    expect(niceTicks(0.9)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
-    expect(niceTicks(0)).toEqual([0, 1]);
-  });
-
-  test("log ticks: 1-2-5 from at or below the minimum to at or above the maximum", () => {
-    expect(logTicks(2.5, 600)).toEqual([2, 5, 10, 20, 50, 100, 200, 500, 1000]);
-    expect(logTicks(0.3, 25)).toEqual([0.2, 0.5, 1, 2, 5, 10, 20, 50]);
-    expect(logTicks(1, 1)).toEqual([1, 2]);
-  });
-
-  test("latency chart: three series over the offered rates, the budget line and the 70% mark", () => {
-    const svg = latencyChartSvg(
-      [point(0.2, 160, 7), point(0.7, 560, 40), point(1, 800, 190)],
-      25,
-      "2026-11-27",
-    );
-    expect(svg).toStartWith("<svg xmlns=");
-    expect(svg.match(/<polyline /g)).toHaveLength(3);
-    expect(svg.match(/<circle /g)).toHaveLength(9);
-    for (const s of ["p50", "p95", "p99", "p99 budget 25 ms", "70% of max", "latency (ms, logarithmic)"])
-      expect(svg).toContain(`>${s}<`);
-    expect(svg).not.toContain("NaN");
-  });
-
-  test("lag chart: step lines of followers who saw it and the lower bound; text is escaped", () => {
-    const svg = lagChartSvg([300, 100, 200], [50, 0, 150], 4, 5000, "2026-11-27 <x>");
-    expect(svg.match(/<polyline /g)).toHaveLength(2);
-    expect(svg).toContain("3 of 4 sampled followers saw it");
-    expect(svg).toContain("2026-11-27 &lt;x&gt;");
-    // A goal far right of the data is not drawn (it would squash the data), but named in the note.
-    expect(svg).not.toContain(">goal 5 s<");
-    expect(svg).toContain("goal p99 ≤ 5 s");
-    expect(svg).toContain(">p99<");
-    expect(svg).not.toContain("NaN");
   });
 });
