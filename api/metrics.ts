@@ -8,6 +8,8 @@ export interface ApiMetrics {
   httpDuration: Histogram<"method" | "route" | "status">;
   feedCache: Counter<"result">;
   eventsPublished: Counter<"type">;
+  rateLimited: Counter<"policy">;
+  rateLimitBypassed: Counter<"policy">;
 }
 
 export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
@@ -32,6 +34,18 @@ export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMe
       name: "events_published_total",
       help: "Events XADDed to the streams by type",
       labelNames: ["type"],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "rate_limited_total",
+      help: "Requests refused with 429 by rate-limit policy",
+      labelNames: ["policy"],
+      registers: [registry],
+    }),
+    rateLimitBypassed: new Counter({
+      name: "rate_limit_bypassed_total",
+      help: "Requests let through unlimited because Redis was unreachable (fail open), by policy",
+      labelNames: ["policy"],
       registers: [registry],
     }),
   };

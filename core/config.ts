@@ -75,6 +75,15 @@ const schema = z.object({
   POPULAR_WINDOW_HOURS: int(24, 1, 24 * 30),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 120_000),
+  // Requests per minute: reads and writes per user, sign-in routes per IP. 0 disables (benchmarks).
+  RATE_LIMIT_READS_PER_MINUTE: int(1_200, 0, 1_000_000),
+  RATE_LIMIT_WRITES_PER_MINUTE: int(300, 0, 1_000_000),
+  RATE_LIMIT_AUTH_PER_MINUTE: int(60, 0, 1_000_000),
+  // Behind a reverse proxy (compose's nginx), the client is the first X-Forwarded-For hop.
+  TRUST_FORWARDED_FOR: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
 });
 
 export type Config = z.infer<typeof schema> & { JWT_SECRET: string; JWT_ISSUER: string };

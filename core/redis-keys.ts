@@ -16,6 +16,8 @@ export const keys = {
   postStats: (postId: string) => `post:stats:${postId}`,
   user: (userId: string) => `user:${userId}`,
   popular: "posts:popular",
+  /** A rate-limit subject's theoretical arrival time (GCRA), per policy. */
+  rate: (policy: string, subject: string) => `rate:${policy}:${subject}`,
   /** A sign-in state already redeemed at the callback (single use). */
   usedLoginState: (state: string) => `auth:state:${state}`,
 } as const;

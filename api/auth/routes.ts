@@ -9,6 +9,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
+import { limitByIp } from "../plugins/rate-limit.ts";
 import { NoQuery, problems, UserSchema } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
 import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
@@ -60,6 +61,7 @@ export const authRoutes = (
   };
 
   return new Elysia()
+    .use(limitByIp(deps))
     .get(
       "/auth/providers",
       () => ({

@@ -6,6 +6,7 @@ import { keys } from "../../core/redis-keys.ts";
 import { createTokenVerifier, TokenError } from "../../core/tokens.ts";
 import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
+import { enforceRate } from "./rate-limit.ts";
 
 // Bearer authentication: verify the access token (pinned algorithm, issuer, audience, expiry),
 // then load the user through the user cache, so an authenticated request usually costs one
@@ -56,13 +57,18 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
 }
 
 /**
- * Routes registered after this plugin (in the same instance) require a valid access token.
+ * Routes registered after this plugin (in the same instance) require a valid access token, and
+ * spend one request of the user's rate limit.
  * derive, not resolve: it runs before validation, so an anonymous caller learns nothing about
  * a route's body rules and gets 401 first.
  */
 export const requireAuth = (deps: Deps) =>
-  new Elysia().derive({ as: "scoped" }, async ({ headers }) => ({
-    viewer: await authenticate(deps, headers.authorization),
-  }));
+  new Elysia().derive({ as: "scoped" }, async ({ headers, request, set }) => {
+    const viewer = await authenticate(deps, headers.authorization);
+    // The user's budget: reads for GET/HEAD, writes for everything else.
+    const which = request.method === "GET" || request.method === "HEAD" ? "reads" : "writes";
+    await enforceRate(deps, which, viewer.id, set.headers as Record<string, string>);
+    return { viewer };
+  });
 
 export const bearerSecurity = [{ bearer: [] as string[] }];

@@ -1,0 +1,87 @@
+import { Elysia } from "elysia";
+import { type Config, perConfig } from "../../core/config.ts";
+import { AppError } from "../../core/errors.ts";
+import { checkRate, type RatePolicy, rateHeaders } from "../../core/rate-limit.ts";
+import { keys } from "../../core/redis-keys.ts";
+import type { Deps } from "../deps.ts";
+
+// Rate limits on the api: reads and writes per signed-in user (applied in requireAuth, once the
+// user is known), sign-in routes per client IP (this plugin, on /auth/*). When Redis cannot be
+// reached, sign-in fails closed (503: an attacker must not get unlimited guesses by taking
+// Redis down) and everything else fails open, counted in rate_limit_bypassed_total.
+
+export type PolicyName = "reads" | "writes" | "auth";
+
+export const policiesOf = perConfig(
+  (c: Config): Record<PolicyName, RatePolicy> => ({
+    reads: { name: "reads", limit: c.RATE_LIMIT_READS_PER_MINUTE, windowSeconds: 60 },
+    writes: { name: "writes", limit: c.RATE_LIMIT_WRITES_PER_MINUTE, windowSeconds: 60 },
+    auth: { name: "auth", limit: c.RATE_LIMIT_AUTH_PER_MINUTE, windowSeconds: 60 },
+  }),
+);
+
+/** Spends one request of `subject`'s budget, or throws 429 (or 503 for sign-in without Redis). */
+export async function enforceRate(
+  deps: Deps,
+  which: PolicyName,
+  subject: string,
+  headers: Record<string, string | number>,
+): Promise<void> {
+  const policy = policiesOf(deps.config)[which];
+  if (policy.limit === 0) return;
+  let decision: Awaited<ReturnType<typeof checkRate>>;
+  try {
+    decision = await checkRate(deps.redis, keys.rate(policy.name, subject), policy);
+  } catch (e) {
+    if (which === "auth")
+      throw new AppError(
+        "not_ready",
+        "sign-in is unavailable while its rate limiter (Redis) cannot be reached; retry shortly",
+        {
+          headers: { "retry-after": "5" },
+        },
+      );
+    deps.metrics.rateLimitBypassed.inc({ policy: policy.name });
+    deps.log?.({
+      level: "warn",
+      msg: "rate limit skipped: Redis unreachable",
+      policy: policy.name,
+      error: String(e),
+    });
+    return;
+  }
+  const h = rateHeaders(policy, decision);
+  if (!decision.allowed) {
+    deps.metrics.rateLimited.inc({ policy: policy.name });
+    throw new AppError(
+      "rate_limited",
+      `more than ${policy.limit} ${policy.name} requests per ${policy.windowSeconds} s; retry in ${decision.retryAfterSeconds} s`,
+      { headers: h },
+    );
+  }
+  Object.assign(headers, h);
+}
+
+/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+export function clientIp(
+  config: Config,
+  request: Request,
+  server: { requestIP(r: Request): { address: string } | null } | null,
+): string {
+  if (config.TRUST_FORWARDED_FOR) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+/** Per-IP limit for the routes registered after it (the sign-in routes). */
+export const limitByIp = (deps: Deps) =>
+  new Elysia().onBeforeHandle({ as: "scoped" }, async ({ request, server, set }) => {
+    await enforceRate(
+      deps,
+      "auth",
+      clientIp(deps.config, request, server),
+      set.headers as Record<string, string>,
+    );
+  });
