@@ -247,6 +247,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
       lagsMs: Array.from({ length: 250 }, (_, i) => 100 + i * 2),
       lagsLowerMs: Array.from({ length: 250 }, (_, i) => i * 2),
       pollers: 8,
+      closeUp: { lowerMs: 12, upperMs: 31 },
       missing: 0,
       deadlineS: 30,
       pollsPerFollowerPerS: 2,
@@ -357,6 +358,9 @@ describe("the report", () => {
     expect(md).toContain("rows are 10% of followers");
     expect(md).toContain("p99 **594 ms**");
     expect(md).toContain("this is the **pull path**");
+    expect(md).toContain("a round over every follower took 500 ms");
+    expect(md).toContain("p50 248 ms, p99 494 ms (the lower bound, dashed in the chart)");
+    expect(md).toContain("saw it between 12 ms and 31 ms after the POST was sent");
     expect(md).toContain("**14.6 KiB per reader**");
     expect(md).toContain(
       "| cached GET /feed | 8 000 | 1 ms | 25 µs | 200 µs | 1 ms | 125 µs | 25 µs | 2.38 ms | 95% |",
@@ -404,8 +408,11 @@ describe("the report", () => {
       mixed: { ...thr("mixed", 19_000), reads: 1, writes: 1 },
       fanout: { ...results().fanout, rowsPerS: 600_000 },
     });
+    r.lag = { ...r.lag, lagsLowerMs: r.lag.lagsLowerMs.map(() => 0), closeUp: null };
     const md = formatBenchReport(r, checkGoals(r));
     expect(md).toContain("8 of 8 goals met.");
+    expect(md).toContain("0 ms for every follower: each one's first poll already showed it.");
+    expect(md).not.toContain("polled back to back");
     expect(md).toContain("None: every goal was met.");
     expect(md).not.toContain("overallRate` at the same");
   });

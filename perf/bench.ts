@@ -349,14 +349,25 @@ function cpuUsed(a: CpuSnapshot, b: CpuSnapshot): CpuUsed {
 const cpu: CpuSplit[] = [];
 
 /** Runs a closed loop and records where the machine's CPU went during it. */
+/**
+ * Runs a closed loop and records where the machine's CPU went during it. It starts once the
+ * projector has caught up, so no earlier run's events are charged to this one; with `drain`
+ * (writes) the window stays open until the projector has handled this run's events, so each
+ * write is charged its asynchronous work too.
+ */
 async function measured(
   scenario: string,
   run: () => Promise<Throughput & { latenciesMs: number[] }>,
+  opts: { drain?: boolean } = {},
 ): Promise<Throughput & { latenciesMs: number[] }> {
+  if (!(await waitDrained(120))) log(`warning: the backlog did not drain before ${scenario}`);
   const before = await cpuSnapshot();
   const r = await run();
-  const after = await cpuSnapshot();
-  cpu.push(cpuSplit(scenario, cpuUsed(before, after), r.requests, r.seconds, CORES));
+  const mid = await cpuSnapshot();
+  if (opts.drain && !(await waitDrained(120))) log(`warning: the backlog did not drain after ${scenario}`);
+  const after = opts.drain ? await cpuSnapshot() : mid;
+  const busy = mid.machine - before.machine;
+  cpu.push(cpuSplit(scenario, cpuUsed(before, after), r.requests, r.seconds, CORES, busy));
   return r;
 }
 
@@ -364,15 +375,19 @@ async function projectorSamples() {
   return parsePromText(await metricsText(projectorUrl));
 }
 
-/** Waits until every consumer group has caught up (the gauges refresh once a second). */
+/**
+ * Waits until every consumer group has caught up and the fan-out lane has no job. The backlog
+ * gauges are cached for a second by the projector, so two readings 1.1 s apart must both be 0.
+ */
 async function waitDrained(maxSeconds: number): Promise<boolean> {
   const t0 = performance.now();
   let zeros = 0;
   while (elapsedS(t0) < maxSeconds) {
-    const backlog = snapshotOf("", await metricsText(projectorUrl)).backlogTotal;
+    const backlog =
+      snapshotOf("", await metricsText(projectorUrl)).backlogTotal + (await fanoutJobCount(sql));
     zeros = backlog === 0 ? zeros + 1 : 0;
     if (zeros >= 2) return true;
-    await Bun.sleep(600);
+    await Bun.sleep(zeros ? 1100 : 300);
   }
   return false;
 }
@@ -608,26 +623,33 @@ async function writes(seed: Seed, cachedBuild: Build) {
       body: JSON.stringify({ post_id: postId }),
     };
   };
-  const postsRun = await measured("POST /posts", () =>
-    closedLoop("POST /posts", { seconds: SECONDS, build: (_n, req) => postReq(req) }),
+  const postsRun = await measured(
+    "POST /posts",
+    () => closedLoop("POST /posts", { seconds: SECONDS, build: (_n, req) => postReq(req) }),
+    { drain: true },
   );
-  const likesRun = await measured("POST /likes", () =>
-    closedLoop("POST /likes", { seconds: SECONDS, build: (_n, req) => likeReq(req) }),
+  const likesRun = await measured(
+    "POST /likes",
+    () => closedLoop("POST /likes", { seconds: SECONDS, build: (_n, req) => likeReq(req) }),
+    { drain: true },
   );
   const mixedCount = { reads: 0, writes: 0 };
-  const mixed = await measured("mixed 50:1", () =>
-    closedLoop("mixed 50:1", {
-      seconds: SECONDS,
-      build: (n, req) => {
-        const kind = requestKind("mixed", n);
-        if (kind === "feed") {
-          mixedCount.reads++;
-          return cachedBuild(n, req);
-        }
-        mixedCount.writes++;
-        return kind === "post" ? postReq(req) : likeReq(req);
-      },
-    }),
+  const mixed = await measured(
+    "mixed 50:1",
+    () =>
+      closedLoop("mixed 50:1", {
+        seconds: SECONDS,
+        build: (n, req) => {
+          const kind = requestKind("mixed", n);
+          if (kind === "feed") {
+            mixedCount.reads++;
+            return cachedBuild(n, req);
+          }
+          mixedCount.writes++;
+          return kind === "post" ? postReq(req) : likeReq(req);
+        },
+      }),
+    { drain: true },
   );
   return { postsRun, likesRun, mixed, mixedCount };
 }
@@ -731,22 +753,32 @@ async function fanOutLag(
   const seen = new Map<number, number>();
   const notYet = new Map<number, number>();
   let polls = 0;
+  const poll = async (i: number) => {
+    const sentAt = performance.now() - t0;
+    const page = await readFeed(followers[i]!);
+    polls++;
+    if (seen.has(i)) return;
+    if (page.ids.includes(post)) seen.set(i, performance.now() - t0);
+    else notYet.set(i, Math.max(notYet.get(i) ?? 0, sentAt));
+  };
+  const polling = () => seen.size < followers.length && elapsedS(t0) < LAG_DEADLINE_S;
+  // Follower 0 is polled back to back by a poller of its own: the sample's lag is bounded by how
+  // long one round over every follower takes, this one's only by a single read.
   let cursor = 0;
-  await Promise.all(
-    Array.from({ length: LAG_POLLERS }, async () => {
-      while (seen.size < followers.length && elapsedS(t0) < LAG_DEADLINE_S) {
-        let i = cursor++ % followers.length;
-        for (let k = 0; seen.has(i) && k < followers.length; k++) i = cursor++ % followers.length;
-        if (seen.has(i)) break;
-        const sentAt = performance.now() - t0;
-        const page = await readFeed(followers[i]!);
-        polls++;
-        if (seen.has(i)) continue;
-        if (page.ids.includes(post)) seen.set(i, performance.now() - t0);
-        else notYet.set(i, Math.max(notYet.get(i) ?? 0, sentAt));
+  await Promise.all([
+    (async () => {
+      while (!seen.has(0) && polling()) await poll(0);
+    })(),
+    ...Array.from({ length: LAG_POLLERS }, async () => {
+      while (polling()) {
+        let i = 0;
+        for (let k = 0; (i === 0 || seen.has(i)) && k <= followers.length; k++)
+          i = cursor++ % followers.length;
+        if (i === 0 || seen.has(i)) break;
+        await poll(i);
       }
     }),
-  );
+  ]);
   const pollSeconds = elapsedS(t0);
   done = true;
   const { latenciesMs: _, ...bg } = await background;
@@ -767,6 +799,7 @@ async function fanOutLag(
     activeSampled: Math.min(active.length, followers.length),
     lagsMs: lags,
     lagsLowerMs: [...seen.keys()].map((i) => notYet.get(i) ?? 0),
+    closeUp: seen.has(0) ? { lowerMs: notYet.get(0) ?? 0, upperMs: seen.get(0)! } : null,
     pollers: LAG_POLLERS,
     missing: followers.length - seen.size,
     deadlineS: LAG_DEADLINE_S,
