@@ -6,7 +6,7 @@ import autocannon from "autocannon";
 import { Elysia } from "elysia";
 import { loadConfig } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
-import { createRedis } from "../core/redis.ts";
+import { createRedis, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
@@ -23,7 +23,7 @@ const AUTHORS = 50;
 const POSTS_PER_AUTHOR = 6;
 
 const sql = createSql({ url: config.DATABASE_URL, max: 4 });
-const redis = createRedis(config.REDIS_URL, "feed-bench");
+const redis = createRedis(config, "feed-bench");
 
 interface Result {
   name: string;
@@ -119,7 +119,11 @@ async function main() {
   results.push(await run("hello-world (baseline)", { url: `http://127.0.0.1:${helloServer.port}/` }));
 
   // Cold: every request is some reader's first read since their head was dropped.
-  await redis.del(...readers.map((r) => keys.feedHead(r.id)));
+  // One DEL per head: on a cluster the heads are in different slots.
+  await runCommands(
+    redis,
+    readers.map((r) => ["del", keys.feedHead(r.id)]),
+  );
   let coldNext = 0;
   results.push(
     await run("GET /feed cold head", {
