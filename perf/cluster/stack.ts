@@ -1,4 +1,4 @@
-import { mkdirSync, openSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -109,6 +109,22 @@ export class Stack {
     }
     const tail = (await Bun.file(p.log).text()).split("\n").slice(-20).join("\n");
     throw new Error(`${name} did not become ready at ${readyUrl} (log ${p.log}):\n${tail}`);
+  }
+
+  /** CPU seconds (user + system) each running child has used so far, by name (Linux /proc). */
+  cpuSeconds(): Map<string, number> {
+    const hz = 100; // USER_HZ, 100 on Linux
+    const out = new Map<string, number>();
+    for (const p of this.procs) {
+      try {
+        const stat = readFileSync(`/proc/${p.proc.pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(p.name, (Number(f[11]) + Number(f[12])) / hz);
+      } catch {
+        // exited, or no /proc: not reported
+      }
+    }
+    return out;
   }
 
   /** SIGTERM to each named process (all when none named), SIGKILL after 10 s; waits for exit. */
