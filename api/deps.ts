@@ -1,5 +1,5 @@
 import type { Config } from "../core/config.ts";
-import type { Redis } from "../core/redis.ts";
+import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import type { Sql } from "../db/client.ts";
 import type { ApiMetrics } from "./metrics.ts";
@@ -12,7 +12,7 @@ export interface ApiHooks {
 
 export interface Deps {
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   config: Config;
   metrics: ApiMetrics;
   /** Object storage for media; null when S3 is not configured (uploads then answer 503). */

@@ -9,7 +9,7 @@ import { createApiMetrics } from "./metrics.ts";
 
 const config = loadConfigOrExit();
 const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-const redis = createRedis(config.REDIS_URL, "feed-api");
+const redis = createRedis(config, "feed-api");
 const metrics = createApiMetrics({ defaultMetrics: true });
 const log = (line: Record<string, unknown>) => {
   if (line.level === "info" && config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "info") return;

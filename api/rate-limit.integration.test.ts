@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { checkRate } from "../core/rate-limit.ts";
-import { createRedis } from "../core/redis.ts";
+import { createRedis, duplicateRedis } from "../core/redis.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
 import { testApp } from "./testing.ts";
 
@@ -33,7 +33,7 @@ describe("rate limits", () => {
   test("GCRA: the burst passes, the next is refused with the wait, exactly across two processes", async () => {
     const policy = { name: "t", limit: 5, windowSeconds: 60 };
     const a = db.redis;
-    const b = db.redis.duplicate(); // another api process's connection
+    const b = duplicateRedis(db.redis); // another api process's connection
     const seen = [];
     for (let i = 0; i < 5; i++) seen.push(await checkRate(i % 2 ? b : a, "rate:t:x", policy));
     expect(seen.map((d) => d.allowed)).toEqual([true, true, true, true, true]);
@@ -116,7 +116,7 @@ describe("rate limits", () => {
   test("without Redis: sign-in fails closed (503 problem), other routes fail open and are counted", {
     timeout: 30_000,
   }, async () => {
-    const dead = createRedis("redis://127.0.0.1:1/0", "feed-test-dead");
+    const dead = createRedis({ REDIS_URL: "redis://127.0.0.1:1/0" }, "feed-test-dead");
     dead.on("error", () => {});
     try {
       const app = testApp(db, {}, { redis: dead });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { openTestDb, type TestDb } from "../db/testing.ts";
 import { beginIdSetBuild, finishIdSetBuild, pushToHeads } from "./cache.ts";
-import { HEAD_BUILDING, HEAD_SENTINEL } from "./redis-keys.ts";
+import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
 // The rebuild protocol of cached id sets against concurrent projector writes (real Redis).
 
@@ -13,10 +13,10 @@ afterAll(async () => {
   await db.close();
 });
 beforeEach(async () => {
-  await db.redis.flushdb();
+  await db.flushRedis();
 });
 
-const k = "feed:head:42";
+const k = keys.feedHead("42");
 const it = (n: number) => ({ id: String(1000 + n), at: n });
 
 describe("rebuilding a cached id set", () => {

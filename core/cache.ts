@@ -1,6 +1,6 @@
 import type { Config } from "./config.ts";
 import type { ImageVariants } from "./media.ts";
-import type { Redis } from "./redis.ts";
+import { groupBySlot, isCluster, luaScript, type RedisClient, runCommands, runScript } from "./redis.ts";
 import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
 // Caches shared by the api (readers) and the projector (which keeps them fresh on events).
@@ -35,7 +35,7 @@ export function headTtlSeconds(config: Config): number {
  * reader has not read lately (heads expire after FEED_ACTIVE_DAYS): it is left cold and rebuilt
  * from user_feed on the next read.
  */
-const PUSH_IF_EXISTS = `
+const PUSH_IF_EXISTS = luaScript(`
 local n = 0
 for i = 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -44,32 +44,36 @@ for i = 1, #KEYS do
     n = n + 1
   end
 end
-return n`;
+return n`);
 
 export async function pushToHeads(
-  redis: Redis,
+  redis: RedisClient,
   userIds: readonly string[],
   post: { id: string; at: number },
   maxItems: number,
 ): Promise<number> {
   if (userIds.length === 0) return 0;
-  // One script call per chunk; in a Redis Cluster these keys would be split by slot first.
-  let pushed = 0;
-  for (let i = 0; i < userIds.length; i += 1000) {
-    const chunk = userIds.slice(i, i + 1000).map(keys.feedHead);
-    pushed += Number(await redis.eval(PUSH_IF_EXISTS, chunk.length, ...chunk, post.at, post.id, maxItems));
-  }
-  return pushed;
+  const heads = userIds.map(keys.feedHead);
+  // One script call per 1000 heads on a standalone Redis. A cluster runs a script only over keys
+  // of one slot: one call per slot there, all at once (auto-pipelined, one write per node).
+  const groups = isCluster(redis) ? groupBySlot(heads, (k) => k) : [heads];
+  const calls: Promise<unknown>[] = [];
+  for (const g of groups)
+    for (let i = 0; i < g.length; i += 1000)
+      calls.push(runScript(redis, PUSH_IF_EXISTS, g.slice(i, i + 1000), [post.at, post.id, maxItems]));
+  return (await Promise.all(calls)).reduce<number>((n, r) => n + Number(r), 0);
 }
 
 /** Same for the per-author caches of pull authors. */
 export async function pushToAuthorCache(
-  redis: Redis,
+  redis: RedisClient,
   authorId: string,
   post: { id: string; at: number },
   maxItems: number,
 ) {
-  return Number(await redis.eval(PUSH_IF_EXISTS, 1, keys.authorPosts(authorId), post.at, post.id, maxItems));
+  return Number(
+    await runScript(redis, PUSH_IF_EXISTS, [keys.authorPosts(authorId)], [post.at, post.id, maxItems]),
+  );
 }
 
 // Rebuilding a set races with the projector: a post pushed, or the set dropped (unfollow), while
@@ -78,29 +82,29 @@ export async function pushToAuthorCache(
 // afterwards merges its rows in only if the marker is still there: a set dropped meanwhile stays
 // dropped, and the next read rebuilds it from newer rows.
 
-const BEGIN_BUILD = `
+const BEGIN_BUILD = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('ZADD', KEYS[1], '+inf', ARGV[1])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-return 1`;
+return 1`);
 
-const FINISH_BUILD = `
+const FINISH_BUILD = luaScript(`
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], '+inf', ARGV[2])
 for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 2))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-return 1`;
+return 1`);
 
 /** Starts rebuilding a set; false when it exists already (complete, or another reader's build). */
-export async function beginIdSetBuild(redis: Redis, key: string, buildSeconds = 30): Promise<boolean> {
-  return Number(await redis.eval(BEGIN_BUILD, 1, key, HEAD_BUILDING, buildSeconds)) === 1;
+export async function beginIdSetBuild(redis: RedisClient, key: string, buildSeconds = 30): Promise<boolean> {
+  return Number(await runScript(redis, BEGIN_BUILD, [key], [HEAD_BUILDING, buildSeconds])) === 1;
 }
 
 /** Completes a rebuild with rows read after it began; a no-op when the set was dropped meanwhile. */
 export async function finishIdSetBuild(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   items: readonly { id: string; at: number }[],
   maxItems: number,
@@ -108,33 +112,43 @@ export async function finishIdSetBuild(
 ): Promise<boolean> {
   const args: (string | number)[] = [HEAD_BUILDING, HEAD_SENTINEL, maxItems, ttl];
   for (const it of items) args.push(it.at, it.id);
-  return Number(await redis.eval(FINISH_BUILD, 1, key, ...args)) === 1;
+  return Number(await runScript(redis, FINISH_BUILD, [key], args)) === 1;
 }
 
 export const encodePost = (p: CachedPost) => JSON.stringify(p);
 export const encodeUser = (u: CachedUser) => JSON.stringify(u);
 
-export async function cacheUsers(redis: Redis, users: readonly CachedUser[], ttl: number): Promise<void> {
-  if (users.length === 0) return;
-  const pipe = redis.pipeline();
-  for (const u of users) pipe.set(keys.user(u.id), encodeUser(u), "EX", ttl);
-  await pipe.exec();
+// Cache fills: one pipeline standalone, per-key SETs all at once on a cluster (runCommands).
+
+export async function cacheUsers(
+  redis: RedisClient,
+  users: readonly CachedUser[],
+  ttl: number,
+): Promise<void> {
+  await runCommands(
+    redis,
+    users.map((u) => ["set", keys.user(u.id), encodeUser(u), "EX", ttl]),
+  );
 }
 
-export async function cachePosts(redis: Redis, posts: readonly CachedPost[], ttl: number): Promise<void> {
-  if (posts.length === 0) return;
-  const pipe = redis.pipeline();
-  for (const p of posts) pipe.set(keys.post(p.id), encodePost(p), "EX", ttl);
-  await pipe.exec();
+export async function cachePosts(
+  redis: RedisClient,
+  posts: readonly CachedPost[],
+  ttl: number,
+): Promise<void> {
+  await runCommands(
+    redis,
+    posts.map((p) => ["set", keys.post(p.id), encodePost(p), "EX", ttl]),
+  );
 }
 
 export async function cacheLikeCounts(
-  redis: Redis,
+  redis: RedisClient,
   counts: readonly { post_id: string; like_count: number }[],
   ttl: number,
 ) {
-  if (counts.length === 0) return;
-  const pipe = redis.pipeline();
-  for (const c of counts) pipe.set(keys.postStats(c.post_id), String(c.like_count), "EX", ttl);
-  await pipe.exec();
+  await runCommands(
+    redis,
+    counts.map((c) => ["set", keys.postStats(c.post_id), String(c.like_count), "EX", ttl]),
+  );
 }

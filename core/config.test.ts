@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARIABLES, ConfigError, parseConfig } from "./config.ts";
+import { CONFIG_VARIABLES, ConfigError, loadTestConfig, parseConfig } from "./config.ts";
 
 describe("config", () => {
   test("defaults suit local development", () => {
@@ -88,5 +88,41 @@ describe("config", () => {
 
   test("blank optional settings count as unset", () => {
     expect(parseConfig({ OIDC_ISSUER: "  " }).OIDC_ISSUER).toBeUndefined();
+  });
+
+  test("REDIS_CLUSTER_NODES is a list of host:port, unset when blank", () => {
+    expect(parseConfig({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(parseConfig({ REDIS_CLUSTER_NODES: " " }).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(
+      parseConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7001, redis-2:7002,[::1]:7003" }).REDIS_CLUSTER_NODES,
+    ).toEqual([
+      { host: "127.0.0.1", port: 7001 },
+      { host: "redis-2", port: 7002 },
+      { host: "::1", port: 7003 },
+    ]);
+    for (const bad of ["127.0.0.1", "127.0.0.1:0", "host:70000", "a:1,,b:2", "redis://x:1"])
+      expect(() => parseConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(
+        /REDIS_CLUSTER_NODES=.*expected host:port\[,host:port…\]/,
+      );
+  });
+
+  test("tests take TEST_REDIS_CLUSTER_NODES, never the development cluster", () => {
+    const dev = { REDIS_CLUSTER_NODES: "127.0.0.1:7001" };
+    expect(loadTestConfig(dev).REDIS_CLUSTER_NODES).toEqual([{ host: "127.0.0.1", port: 7001 }]);
+    const saved = { dev: process.env.REDIS_CLUSTER_NODES, test: process.env.TEST_REDIS_CLUSTER_NODES };
+    try {
+      process.env.REDIS_CLUSTER_NODES = "127.0.0.1:7001";
+      delete process.env.TEST_REDIS_CLUSTER_NODES;
+      expect(loadTestConfig().REDIS_CLUSTER_NODES).toBeUndefined();
+      process.env.TEST_REDIS_CLUSTER_NODES = "127.0.0.1:7101";
+      expect(loadTestConfig().REDIS_CLUSTER_NODES).toEqual([{ host: "127.0.0.1", port: 7101 }]);
+    } finally {
+      for (const [k, v] of [
+        ["REDIS_CLUSTER_NODES", saved.dev],
+        ["TEST_REDIS_CLUSTER_NODES", saved.test],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
   });
 });

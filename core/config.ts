@@ -10,6 +10,29 @@ const optional = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
+/**
+ * A Redis Cluster's seed nodes, `host:port` comma-separated (ioredis discovers the rest). Blank
+ * means unset: a standalone Redis at REDIS_URL.
+ */
+const clusterNodes = optional.pipe(
+  z
+    .string()
+    .transform((v, ctx) => {
+      const nodes = v.split(",").map((s) => s.trim());
+      const parsed = nodes.map((n) => {
+        const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(n);
+        const port = m ? Number(m[2]) : 0;
+        return m && port >= 1 && port <= 65535 ? { host: m[1]!.replace(/^\[|\]$/g, ""), port } : null;
+      });
+      if (parsed.some((p) => p === null)) {
+        ctx.addIssue({ code: "custom", message: "expected host:port[,host:port…]" });
+        return z.NEVER;
+      }
+      return parsed as { host: string; port: number }[];
+    })
+    .optional(),
+);
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -18,6 +41,10 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(10, 1, 200),
   REDIS_URL: z.url().default("redis://127.0.0.1:56379/0"),
   TEST_REDIS_URL: z.url().default("redis://127.0.0.1:56379/1"),
+  /** Set: Redis Cluster through these seed nodes (REDIS_URL is then not used). */
+  REDIS_CLUSTER_NODES: clusterNodes,
+  /** The tests' cluster, if they are to run against one (never REDIS_CLUSTER_NODES's). */
+  TEST_REDIS_CLUSTER_NODES: clusterNodes,
   PORT: int(3000, 1, 65535),
   PROJECTOR_METRICS_PORT: int(9101, 1, 65535),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
@@ -147,6 +174,8 @@ export function loadTestConfig(overrides: Record<string, string | undefined> = {
     NODE_ENV: "test",
     DATABASE_URL: base.TEST_DATABASE_URL,
     REDIS_URL: base.TEST_REDIS_URL,
+    // A development cluster is never the tests' (they flush it): only TEST_REDIS_CLUSTER_NODES.
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES,
     ...overrides,
   });
 }

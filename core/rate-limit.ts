@@ -1,4 +1,4 @@
-import type { Redis } from "./redis.ts";
+import type { RedisClient } from "./redis.ts";
 
 // Rate limits: GCRA (the generic cell rate algorithm) in one Lua script, so the check and the
 // update are atomic and every api process shares one exact budget per subject. Redis's own
@@ -40,7 +40,7 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
 return {1, 0, new_tat - now}
 `;
 
-export async function checkRate(redis: Redis, key: string, policy: RatePolicy): Promise<RateDecision> {
+export async function checkRate(redis: RedisClient, key: string, policy: RatePolicy): Promise<RateDecision> {
   const interval = (policy.windowSeconds * 1000) / policy.limit;
   // The whole limit may be spent at once (a burst), then one request per interval.
   const tolerance = interval * (policy.limit - 1);

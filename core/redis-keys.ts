@@ -1,20 +1,27 @@
 // Every Redis key the services use, in one place. Streams and the DLQ have no TTL (they are
 // trimmed); every cache key is written with a TTL.
+//
+// Hash tags (the part in braces) decide a key's slot on a Redis Cluster: keys that one command
+// or one MULTI names together share a tag. A stream partition is its own tag; every key of a
+// user (feed head, pull list, seen mark, card, author cache) carries the user's id, so
+// read-feed reads a reader's keys in one MULTI; a post's body and its count share the post's id
+// (hydration then needs one MGET per post's slot). The DLQ and the popular set are single keys.
+// On a standalone Redis tags change nothing.
 
 export const keys = {
-  stream: (partition: number) => `feed:events:${partition}`,
+  stream: (partition: number) => `feed:events:{${partition}}`,
   dlq: "feed:dlq",
   /** Sorted set of the newest post ids of a user's feed; score = created_at millis. */
-  feedHead: (userId: string) => `feed:head:${userId}`,
+  feedHead: (userId: string) => `feed:head:{${userId}}`,
   /** Sorted set of an author's newest posts, for pull (celebrity) authors merged at read time. */
-  authorPosts: (authorId: string) => `author:posts:${authorId}`,
+  authorPosts: (authorId: string) => `author:posts:{${authorId}}`,
   /** The pull authors a user follows (JSON array), cached per reader. */
-  pullFollows: (userId: string) => `feed:pull:${userId}`,
+  pullFollows: (userId: string) => `feed:pull:{${userId}}`,
   /** Set for a day after a reader's first feed read of the day (feed_readers is written then). */
-  readerSeen: (userId: string) => `feed:seen:${userId}`,
-  post: (postId: string) => `post:${postId}`,
-  postStats: (postId: string) => `post:stats:${postId}`,
-  user: (userId: string) => `user:${userId}`,
+  readerSeen: (userId: string) => `feed:seen:{${userId}}`,
+  post: (postId: string) => `post:{${postId}}`,
+  postStats: (postId: string) => `post:stats:{${postId}}`,
+  user: (userId: string) => `user:{${userId}}`,
   popular: "posts:popular",
   /** A rate-limit subject's theoretical arrival time (GCRA), per policy. */
   rate: (policy: string, subject: string) => `rate:${policy}:${subject}`,

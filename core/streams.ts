@@ -1,4 +1,4 @@
-import type { Redis } from "./redis.ts";
+import { type RedisClient, runCommands, throwFirstError } from "./redis.ts";
 import { keys } from "./redis-keys.ts";
 
 export const GROUPS = { projector: "projector", media: "media" } as const;
@@ -13,17 +13,28 @@ export interface PublishItem {
 }
 
 /**
- * XADDs events in one pipeline. Streams are never capped here: they are trimmed only below what
- * every consumer group has acknowledged (the projector's trimmer).
+ * XADDs events in one pipeline (on a cluster, where partitions live on several nodes, one XADD
+ * each, all at once). Streams are never capped here: they are trimmed only below what every
+ * consumer group has acknowledged (the projector's trimmer). A failure throws after the others
+ * went out: the caller publishes the lot again, and handlers are idempotent.
  */
-export async function publishEvents(redis: Redis, items: readonly PublishItem[]): Promise<void> {
-  if (items.length === 0) return;
-  const pipe = redis.pipeline();
-  for (const it of items)
-    pipe.xadd(it.stream, "*", "id", it.event.id, "type", it.event.type, "event", JSON.stringify(it.event));
-  const results = (await pipe.exec()) ?? [];
-  const failed = results.find(([err]) => err);
-  if (failed) throw failed[0];
+export async function publishEvents(redis: RedisClient, items: readonly PublishItem[]): Promise<void> {
+  throwFirstError(
+    await runCommands(
+      redis,
+      items.map((it) => [
+        "xadd",
+        it.stream,
+        "*",
+        "id",
+        it.event.id,
+        "type",
+        it.event.type,
+        "event",
+        JSON.stringify(it.event),
+      ]),
+    ),
+  );
 }
 
 /** Field list of a stream entry → object. */

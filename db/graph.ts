@@ -31,3 +31,12 @@ export async function deleteLike(sql: AnySql, userId: string, postId: string): P
   const rows = await sql`DELETE FROM likes WHERE user_id = ${userId} AND post_id = ${postId} RETURNING 1`;
   return rows.length === 1;
 }
+
+/** Likes rows per post (checks of the read model's counts; posts nobody liked are absent). */
+export async function likeRowCounts(sql: AnySql, postIds: readonly string[]): Promise<Map<string, number>> {
+  if (postIds.length === 0) return new Map();
+  const rows = await sql<{ post_id: string; n: number }[]>`
+    SELECT post_id::text, count(*)::int AS n FROM likes
+    WHERE post_id = ANY(${postIds as string[]}::bigint[]) GROUP BY post_id`;
+  return new Map(rows.map((r) => [r.post_id, r.n]));
+}

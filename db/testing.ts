@@ -1,6 +1,6 @@
 import { type Config, loadTestConfig } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
-import { createBlockingRedis, createRedis, type Redis } from "../core/redis.ts";
+import { createBlockingRedis, createRedis, isCluster, type RedisClient } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql, type Sql } from "./client.ts";
 import { migrate } from "./migrate.ts";
@@ -12,13 +12,17 @@ import { insertUser, type UserRow } from "./users.ts";
 export interface TestDb {
   config: Config;
   sql: Sql;
-  redis: Redis;
-  blocking: Redis;
+  redis: RedisClient;
+  blocking: RedisClient;
   /** Statements sent to PostgreSQL since the last resetCount(). */
   queryCount(): number;
   resetCount(): void;
   /** Empties every table and the test Redis database. */
   reset(): Promise<void>;
+  /** Empties the test Redis database (every node of a test cluster). */
+  flushRedis(): Promise<void>;
+  /** Every key of the test Redis (of every node of a test cluster). */
+  redisKeys(): Promise<string[]>;
   makeUser(handle?: string): Promise<UserRow & { token: string }>;
   /** Runs before close(): a consumer left running would steal the next suite's entries. */
   onClose(fn: () => Promise<void>): void;
@@ -50,9 +54,14 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
   let count = 0;
   const sql = createSql({ url: config.DATABASE_URL, max: 8, onQuery: () => count++ });
   await migrate(sql);
-  const redis = createRedis(config.REDIS_URL, "feed-test");
-  const blocking = createBlockingRedis(config.REDIS_URL, "feed-test-blocking");
+  const redis = createRedis(config, "feed-test");
+  const blocking = createBlockingRedis(config, "feed-test-blocking");
   const cleanups: (() => Promise<void>)[] = [];
+  // A test cluster (TEST_REDIS_CLUSTER_NODES) is flushed and listed node by node.
+  const nodes = () => (isCluster(redis) ? redis.nodes("master") : [redis]);
+  const flushRedis = async () => {
+    await Promise.all(nodes().map((n) => n.flushdb()));
+  };
   return {
     config,
     sql,
@@ -67,7 +76,11 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
         SELECT tablename FROM pg_tables
         WHERE schemaname = 'public' AND tablename <> 'schema_migrations' AND tablename NOT LIKE '%\\_p__'`;
       await sql`TRUNCATE ${sql(tables.map((t) => t.tablename))}`;
-      await redis.flushdb();
+      await flushRedis();
+    },
+    flushRedis,
+    async redisKeys() {
+      return (await Promise.all(nodes().map((n) => n.keys("*")))).flat();
     },
     async makeUser(handle?: string) {
       const h = handle ?? `user_${process.pid}_${++seq}_${Math.floor(Math.random() * 1e6)}`;

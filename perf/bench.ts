@@ -10,7 +10,7 @@ import { Elysia } from "elysia";
 import sharp from "sharp";
 import { loadConfig } from "../core/config.ts";
 import { ID_EPOCH_MS, timestampOf } from "../core/ids.ts";
-import { createRedis } from "../core/redis.ts";
+import { createRedis, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { followersSample, usersByFollowers } from "../db/bench.ts";
@@ -86,7 +86,7 @@ const CLK_TCK = (() => {
 })();
 
 const sql = createSql({ url: config.DATABASE_URL, max: 4 });
-const redis = createRedis(config.REDIS_URL, "feed-bench");
+const redis = createRedis(config, "feed-bench");
 
 class BenchError extends Error {}
 
@@ -419,7 +419,7 @@ async function copyBaseline(): Promise<{ rowsPerS: number; rows: number }> {
 
 async function redisBenchmarks(): Promise<RedisBench[]> {
   const db = createRedis(
-    Object.assign(new URL(config.REDIS_URL), { pathname: `/${BENCH_DB}` }).toString(),
+    { REDIS_URL: Object.assign(new URL(config.REDIS_URL), { pathname: `/${BENCH_DB}` }).toString() },
     "feed-bench-db3",
   );
   const str = "bench:get";
@@ -536,7 +536,14 @@ async function coldReads(seed: Seed, activeTotal: number) {
   const pool = await actors(users.map((u) => userId(u).toString()));
   for (let i = 0; i < pool.length; i += 500) {
     const chunk = pool.slice(i, i + 500);
-    await redis.del(...chunk.map((a) => keys.feedHead(a.id)), ...chunk.map((a) => keys.pullFollows(a.id)));
+    // One DEL per key: on a cluster the heads are in different slots.
+    await runCommands(
+      redis,
+      chunk.flatMap((a) => [
+        ["del", keys.feedHead(a.id)],
+        ["del", keys.pullFollows(a.id)],
+      ]),
+    );
   }
   const usedBefore = Number((await redisInfo("memory")).get("used_memory"));
   let next = 0;

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type EventType, parseEvent } from "../core/events.ts";
-import type { Redis } from "../core/redis.ts";
+import { isCluster, type RedisClient } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { fieldsOf, publishEvents } from "../core/streams.ts";
 import { outboxSince } from "../db/outbox.ts";
@@ -13,8 +13,8 @@ import type { HandlerDeps, HandlerMap } from "./handlers/types.ts";
 // Entries left pending by a dead consumer are taken over with XAUTOCLAIM after CLAIM_TIMEOUT_MS.
 
 export interface ConsumerOptions extends HandlerDeps {
-  /** A connection of its own for XREADGROUP BLOCK. */
-  blocking: Redis;
+  /** A connection of its own for XREADGROUP BLOCK (a client of its own for polling, on a cluster). */
+  blocking: RedisClient;
   streams: string[];
   handlers: HandlerMap;
   consumerName?: string;
@@ -32,6 +32,13 @@ interface Retry {
 }
 
 const REPUBLISH_MARGIN_MS = 10 * 60_000;
+/**
+ * On a cluster consumers poll (see readNew): an empty poll waits this long, doubling up to the
+ * cap while every stream stays empty. The cap bounds the delay an idle projector adds to the
+ * first event after a pause; the floor, the cost of polling while events trickle in.
+ */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 100;
 
 /** Orders stream ids ("<ms>-<seq>") numerically. */
 export function compareStreamIds(a: string, b: string): number {
@@ -54,6 +61,7 @@ export class Consumer {
   private loop: Promise<void> | null = null;
   private retries: Retry[] = [];
   private lastClaim = 0;
+  private pollWaitMs = POLL_MIN_MS;
   private readonly log: (line: Record<string, unknown>) => void;
 
   constructor(private readonly o: ConsumerOptions) {
@@ -157,19 +165,8 @@ export class Consumer {
     }
     const nextRetry = this.retries.reduce((m, r) => Math.min(m, r.due), Number.POSITIVE_INFINITY);
     const block = Math.max(1, Math.min(this.o.blockMs ?? 1000, nextRetry - Date.now()));
-    const res = (await this.o.blocking.xreadgroup(
-      "GROUP",
-      this.o.group,
-      this.name,
-      "COUNT",
-      this.o.readCount ?? 100,
-      "BLOCK",
-      block,
-      "STREAMS",
-      ...this.o.streams,
-      ...this.o.streams.map(() => ">"),
-    )) as [string, Entry[]][] | null;
-    for (const [stream, entries] of res ?? []) {
+    const res = await this.readNew(block);
+    for (const [stream, entries] of res) {
       for (let i = 0; i < entries.length; i++) {
         if (!this.running) {
           await this.release(
@@ -187,14 +184,68 @@ export class Consumer {
   }
 
   /**
+   * New entries of every stream. Standalone: one XREADGROUP over all partitions, blocking up to
+   * `block` ms. On a cluster the partitions sit in different slots, where one command over
+   * several streams is CROSSSLOT, and a blocking read per stream would hold a connection per
+   * node each: so one non-blocking read per stream, all at once (one round-trip per node), and
+   * a short, growing wait when all of them come back empty.
+   */
+  private async readNew(block: number): Promise<[string, Entry[]][]> {
+    const { blocking, group, streams } = this.o;
+    const count = this.o.readCount ?? 100;
+    if (!isCluster(blocking)) {
+      const res = (await blocking.xreadgroup(
+        "GROUP",
+        group,
+        this.name,
+        "COUNT",
+        count,
+        "BLOCK",
+        block,
+        "STREAMS",
+        ...streams,
+        ...streams.map(() => ">"),
+      )) as [string, Entry[]][] | null;
+      return res ?? [];
+    }
+    const replies = await Promise.all(
+      streams.map(
+        (s) =>
+          blocking.xreadgroup("GROUP", group, this.name, "COUNT", count, "STREAMS", s, ">") as Promise<
+            [string, Entry[]][] | null
+          >,
+      ),
+    );
+    const res = replies.flatMap((r) => r ?? []).filter(([, entries]) => entries.length > 0);
+    if (res.length > 0) {
+      this.pollWaitMs = POLL_MIN_MS;
+    } else {
+      await Bun.sleep(Math.min(this.pollWaitMs, block));
+      this.pollWaitMs = Math.min(this.pollWaitMs * 2, POLL_MAX_MS);
+    }
+    return res;
+  }
+
+  /**
    * Entries read but not handled because we are stopping: marked idle for the whole claim
    * timeout, so the next XAUTOCLAIM of any other consumer takes them at once instead of
    * waiting for the timeout to pass.
    */
   private async release(stream: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
+    // XCLAIM through call(): its typed overloads do not resolve on the Redis | Cluster union.
     await this.o.redis
-      .xclaim(stream, this.o.group, this.name, 0, ...ids, "IDLE", this.o.config.CLAIM_TIMEOUT_MS, "JUSTID")
+      .call(
+        "xclaim",
+        stream,
+        this.o.group,
+        this.name,
+        0,
+        ...ids,
+        "IDLE",
+        this.o.config.CLAIM_TIMEOUT_MS,
+        "JUSTID",
+      )
       .catch((e) =>
         this.log({ level: "warn", msg: "could not release entries on stop", stream, error: String(e) }),
       );
@@ -297,32 +348,41 @@ export class Consumer {
     deliveries: number,
   ): Promise<void> {
     const f = fieldsOf(fields);
-    await this.o.redis
-      .multi()
-      .xadd(
-        keys.dlq,
-        "*",
-        "stream",
-        stream,
-        "group",
-        this.o.group,
-        "entry_id",
-        id,
-        "event_id",
-        f.id ?? "",
-        "type",
-        f.type ?? "",
-        "event",
-        f.event ?? "",
-        "error",
-        String((err as Error)?.message ?? err).slice(0, 2000),
-        "deliveries",
-        String(deliveries),
-        "failed_at",
-        new Date().toISOString(),
-      )
-      .xack(stream, this.o.group, id)
-      .exec();
+    const { redis, group } = this.o;
+    const letter = [
+      "stream",
+      stream,
+      "group",
+      group,
+      "entry_id",
+      id,
+      "event_id",
+      f.id ?? "",
+      "type",
+      f.type ?? "",
+      "event",
+      f.event ?? "",
+      "error",
+      String((err as Error)?.message ?? err).slice(0, 2000),
+      "deliveries",
+      String(deliveries),
+      "failed_at",
+      new Date().toISOString(),
+    ];
+    if (!isCluster(redis)) {
+      await redis
+        .multi()
+        .xadd(keys.dlq, "*", ...letter)
+        .xack(stream, group, id)
+        .exec();
+      return;
+    }
+    // On a cluster the DLQ and the partition are in different slots, so no MULTI: the letter is
+    // written first and the entry acknowledged after. A crash in between leaves the entry
+    // pending, to be dead-lettered again: a duplicate letter (replay is idempotent), never a
+    // lost one.
+    await redis.xadd(keys.dlq, "*", ...letter);
+    await redis.xack(stream, group, id);
   }
 
   /** Retries whose backoff has passed: XCLAIM (which counts the delivery) and handle again. */
@@ -334,7 +394,14 @@ export class Consumer {
     let n = 0;
     for (const r of due) {
       if (!this.running) break;
-      const claimed = (await this.o.redis.xclaim(r.stream, this.o.group, this.name, 0, r.id)) as Entry[];
+      const claimed = (await this.o.redis.call(
+        "xclaim",
+        r.stream,
+        this.o.group,
+        this.name,
+        0,
+        r.id,
+      )) as Entry[];
       for (const entry of claimed) {
         if (!entry?.[1]) continue; // deleted from the stream meanwhile
         await this.handle(r.stream, entry[0], entry[1]);

@@ -6,7 +6,7 @@ import { listDeadLetters, replayDeadLetters } from "./dlq.ts";
 
 const [cmd, arg] = process.argv.slice(2);
 const config = loadConfigOrExit();
-const redis = createRedis(config.REDIS_URL, "feed-dlq-cli");
+const redis = createRedis(config, "feed-dlq-cli");
 try {
   if (cmd === "list") {
     const items = await listDeadLetters(redis, 1000);

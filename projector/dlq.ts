@@ -1,4 +1,4 @@
-import type { Redis } from "../core/redis.ts";
+import { isCluster, type RedisClient } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { fieldsOf } from "../core/streams.ts";
 
@@ -19,7 +19,7 @@ export interface DeadLetter {
   event: string;
 }
 
-export async function listDeadLetters(redis: Redis, count = 100): Promise<DeadLetter[]> {
+export async function listDeadLetters(redis: RedisClient, count = 100): Promise<DeadLetter[]> {
   const entries = (await redis.xrange(keys.dlq, "-", "+", "COUNT", count)) as [string, string[]][];
   return entries.map(([id, fields]) => {
     const f = fieldsOf(fields);
@@ -38,16 +38,33 @@ export async function listDeadLetters(redis: Redis, count = 100): Promise<DeadLe
   });
 }
 
+/**
+ * The stream a letter goes back to. Letters written before the partitions were hash-tagged name
+ * `feed:events:N`, which nothing reads any more: they go to `feed:events:{N}`.
+ */
+export function replayStream(stream: string): string {
+  const legacy = /^feed:events:(\d+)$/.exec(stream);
+  return legacy ? keys.stream(Number(legacy[1])) : stream;
+}
+
 /** Replays one dead letter (by its DLQ id) or, with "all", every one. Returns how many. */
-export async function replayDeadLetters(redis: Redis, which: string | "all"): Promise<number> {
+export async function replayDeadLetters(redis: RedisClient, which: string | "all"): Promise<number> {
   const all = await listDeadLetters(redis, 10_000);
   const chosen = which === "all" ? all : all.filter((d) => d.dlq_id === which || d.event_id === which);
   for (const d of chosen) {
-    await redis
-      .multi()
-      .xadd(d.stream, "*", "id", d.event_id, "type", d.type, "event", d.event)
-      .xdel(keys.dlq, d.dlq_id)
-      .exec();
+    const entry = ["id", d.event_id, "type", d.type, "event", d.event];
+    if (isCluster(redis)) {
+      // The DLQ and the stream are in different slots: no MULTI. Re-added first, removed after,
+      // so a crash in between replays it twice (handlers are idempotent), never loses it.
+      await redis.xadd(replayStream(d.stream), "*", ...entry);
+      await redis.xdel(keys.dlq, d.dlq_id);
+    } else {
+      await redis
+        .multi()
+        .xadd(replayStream(d.stream), "*", ...entry)
+        .xdel(keys.dlq, d.dlq_id)
+        .exec();
+    }
   }
   return chosen.length;
 }

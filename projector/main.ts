@@ -17,8 +17,8 @@ sharp.concurrency(1);
 const log = (line: Record<string, unknown>) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), service: "projector", ...line }));
 const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-const redis = createRedis(config.REDIS_URL, "feed-projector");
-const blocking = createBlockingRedis(config.REDIS_URL, "feed-projector-read");
+const redis = createRedis(config, "feed-projector");
+const blocking = createBlockingRedis(config, "feed-projector-read");
 const metrics = createProjectorMetrics({
   redis,
   streams: streamNames(config.STREAM_PARTITIONS),

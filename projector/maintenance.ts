@@ -1,4 +1,4 @@
-import type { Redis } from "../core/redis.ts";
+import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
@@ -28,7 +28,7 @@ export async function sweepUploads(storage: Storage, before: Date): Promise<numb
 }
 
 export async function runMaintenance(
-  d: { sql: Sql; redis: Redis; storage?: Storage | null },
+  d: { sql: Sql; redis: RedisClient; storage?: Storage | null },
   streams: string[],
 ) {
   const trimmed = await trimStreams(d, streams);

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Redis } from "../core/redis.ts";
+import { type RedisClient, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { GROUPS } from "../core/streams.ts";
 
@@ -16,7 +16,7 @@ export interface ProjectorMetrics {
 }
 
 export function createProjectorMetrics(
-  opts: { redis?: Redis; streams?: string[]; defaultMetrics?: boolean } = {},
+  opts: { redis?: RedisClient; streams?: string[]; defaultMetrics?: boolean } = {},
 ): ProjectorMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
@@ -32,9 +32,10 @@ export function createProjectorMetrics(
   const readBacklog = async (): Promise<Map<string, { pending: number; lag: number }>> => {
     const out = new Map<string, { pending: number; lag: number }>();
     if (!redis) return out;
-    const pipe = redis.pipeline();
-    for (const s of streams) pipe.xinfo("GROUPS", s);
-    for (const [err, groups] of (await pipe.exec()) ?? []) {
+    for (const [err, groups] of await runCommands(
+      redis,
+      streams.map((s) => ["xinfo", "GROUPS", s]),
+    )) {
       if (err || !Array.isArray(groups)) continue;
       for (const g of groups as unknown[][]) {
         const f: Record<string, unknown> = {};

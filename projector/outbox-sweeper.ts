@@ -1,4 +1,4 @@
-import type { Redis } from "../core/redis.ts";
+import type { RedisClient } from "../core/redis.ts";
 import { publishEvents } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
 import { sweepUnpublished } from "../db/outbox.ts";
@@ -9,7 +9,7 @@ import type { ProjectorMetrics } from "./metrics.ts";
 // them; a row published twice is harmless (handlers are idempotent).
 
 export async function sweepOutbox(
-  d: { sql: Sql; redis: Redis; metrics: ProjectorMetrics },
+  d: { sql: Sql; redis: RedisClient; metrics: ProjectorMetrics },
   graceMs: number,
   batch = 500,
 ): Promise<number> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 // The pipeline test drives the api in-process and real projector instances: the one place
 // where both sides meet, as they do through PostgreSQL and Redis in production.
 import { testApp } from "../api/testing.ts";
+import { isCluster, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
 import { startTestProjector, waitFor } from "./testing.ts";
@@ -258,10 +259,11 @@ describe("command → event → projector → read model → query", () => {
     // only the api's statements are counted.
     await proj.stop();
     // Everything cold: heads, bodies, counts, users (the streams stay).
-    const cacheKeys = (await db.redis.keys("*")).filter(
-      (k) => !k.startsWith("feed:events:") && k !== keys.dlq,
+    const cacheKeys = (await db.redisKeys()).filter((k) => !k.startsWith("feed:events:") && k !== keys.dlq);
+    await runCommands(
+      db.redis,
+      cacheKeys.map((k) => ["del", k]),
     );
-    if (cacheKeys.length) await db.redis.del(...cacheKeys);
 
     // The reader's first read of the day also records it (feed_readers): one statement more.
     db.resetCount();
@@ -291,7 +293,10 @@ describe("command → event → projector → read model → query", () => {
     expect(pages).toBe(3);
 
     // Redis work per page does not grow with the page either. MONITOR sees every command; only
-    // the test database's count (other stacks on this Redis use others).
+    // the test database's count (other stacks on this Redis use others). On a cluster hydration
+    // sends one MGET per slot, so commands grow with the page there (round-trips do not: one per
+    // node): the count is a standalone Redis's.
+    if (isCluster(db.redis)) return;
     const monitor = await db.redis.monitor();
     let commands = 0;
     const dbIndex = new URL(db.config.REDIS_URL).pathname.slice(1) || "0";
@@ -488,6 +493,8 @@ describe("command → event → projector → read model → query", () => {
     const alice = await db.makeUser();
     const bob = await db.makeUser();
     await api.call("POST", "/follows", { token: bob.token, json: { user_id: alice.id } });
+    // The follow's backfill must run before the post exists, or it would bring the post in.
+    await proj.settle();
     const r = await crashing.call("POST", "/posts", {
       token: alice.token,
       json: { text: "survives" },

@@ -1,5 +1,5 @@
 import type { Config } from "../core/config.ts";
-import type { Redis } from "../core/redis.ts";
+import { duplicateRedis, type RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
@@ -17,8 +17,8 @@ import { sweepOutbox } from "./outbox-sweeper.ts";
 
 export interface ProjectorDeps {
   sql: Sql;
-  redis: Redis;
-  blocking: Redis;
+  redis: RedisClient;
+  blocking: RedisClient;
   config: Config;
   metrics: ProjectorMetrics;
   storage?: Storage | null;
@@ -57,7 +57,7 @@ export function createProjector(d: ProjectorDeps) {
     ? new Consumer({
         sql: d.sql,
         redis: d.redis,
-        blocking: d.blocking.duplicate(),
+        blocking: duplicateRedis(d.blocking),
         config: d.config,
         metrics: d.metrics,
         storage: d.storage ?? null,

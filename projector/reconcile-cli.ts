@@ -25,7 +25,7 @@ try {
 }
 
 const sql = createSql({ url: config.DATABASE_URL, max: 2 });
-const redis = createRedis(config.REDIS_URL, "feed-reconcile");
+const redis = createRedis(config, "feed-reconcile");
 try {
   if (command === "reconcile") {
     const sample = values.sample === undefined ? undefined : Number(values.sample);

@@ -1,4 +1,4 @@
-import type { Redis } from "../core/redis.ts";
+import type { RedisClient } from "../core/redis.ts";
 import type { Sql } from "../db/client.ts";
 import { saveStreamOffset } from "../db/projections.ts";
 import { compareStreamIds } from "./consumer.ts";
@@ -8,7 +8,7 @@ import { compareStreamIds } from "./consumer.ts";
 // Every group's safe point is also recorded in PostgreSQL, so a lost group is recreated from
 // there rather than from '$'.
 
-export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<string, string> | null> {
+export async function safeTrimPoint(redis: RedisClient, stream: string): Promise<Map<string, string> | null> {
   let groups: unknown[][];
   try {
     groups = (await redis.xinfo("GROUPS", stream)) as unknown[][];
@@ -30,7 +30,7 @@ export async function safeTrimPoint(redis: Redis, stream: string): Promise<Map<s
   return out;
 }
 
-export async function trimStreams(d: { sql: Sql; redis: Redis }, streams: string[]): Promise<number> {
+export async function trimStreams(d: { sql: Sql; redis: RedisClient }, streams: string[]): Promise<number> {
   let trimmed = 0;
   for (const stream of streams) {
     const points = await safeTrimPoint(d.redis, stream);
@@ -52,7 +52,7 @@ export async function trimStreams(d: { sql: Sql; redis: Redis }, streams: string
  * taken them over.
  */
 export async function pruneConsumers(
-  redis: Redis,
+  redis: RedisClient,
   streams: string[],
   group: string,
   idleMs: number,

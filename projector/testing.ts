@@ -1,3 +1,4 @@
+import { duplicateRedis } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import { fanoutJobCount } from "../db/projections.ts";
@@ -46,7 +47,7 @@ export async function startTestProjector(
     streams: streamNames(db.config.STREAM_PARTITIONS),
   });
   // Each instance reads on a blocking connection of its own, as separate processes would.
-  const blocking = db.blocking.duplicate();
+  const blocking = duplicateRedis(db.blocking);
   const logs: Record<string, unknown>[] = [];
   const projector = createProjector({
     sql: db.sql,

@@ -1,6 +1,7 @@
 import { beginIdSetBuild, finishIdSetBuild, headTtlSeconds } from "../../core/cache.ts";
 import { type CursorPosition, decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
+import { type RedisCommand, runCommands } from "../../core/redis.ts";
 import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
 import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
@@ -77,14 +78,24 @@ export async function readFeed(
   const pullKey = keys.pullFollows(viewerId);
   const want = limit + 1;
   const max = cursor ? String(cursor.at) : "+inf";
-  const range = (key: string) =>
-    ["zrange", key, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", String(want + SAME_MS_SLACK + 1)] as const;
+  const range = (key: string): RedisCommand => [
+    "zrange",
+    key,
+    max,
+    "-inf",
+    "BYSCORE",
+    "REV",
+    "LIMIT",
+    "0",
+    String(want + SAME_MS_SLACK + 1),
+  ];
 
   // Redis round-trip 1: the head page past the cursor, whether the head is complete, its size,
   // the pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks
   // the reader active, so fan-out keeps pushing to it).
   // It also sets the reader's seen-today mark: the first read of a day records the read in
   // PostgreSQL (feed_readers), which fan-out consults to skip readers who are away.
+  // One MULTI on a cluster too: the reader's keys share the reader's hash tag (core/redis-keys.ts).
   const [headRes, readyRes, cardRes, pullRes, , seenRes] = (await redis
     .multi()
     .call(...range(headKey))
@@ -115,18 +126,20 @@ export async function readFeed(
   deps.metrics.feedCache.inc({ result: headReady ? "hit" : "miss" });
   let pullAuthors: string[] | null = pullRes?.[1] ? (JSON.parse(pullRes[1] as string) as string[]) : null;
 
-  // Redis round-trip 2: the cached recent posts of each pull author followed.
+  // Redis round-trip 2: the cached recent posts of each pull author followed (one pipeline; on a
+  // cluster, where authors' caches sit on several nodes, the same commands sent together).
   const authorPosts = new Map<string, Item[]>();
   const missingAuthors: string[] = [];
   const pastCache: string[] = [];
   if (pullAuthors?.length) {
-    const pipe = redis.pipeline();
-    for (const a of pullAuthors) {
-      pipe.call(...range(keys.authorPosts(a)));
-      pipe.zscore(keys.authorPosts(a), HEAD_SENTINEL);
-      pipe.zcard(keys.authorPosts(a));
-    }
-    const res = (await pipe.exec()) ?? [];
+    const res = await runCommands(
+      redis,
+      pullAuthors.flatMap((a): RedisCommand[] => [
+        range(keys.authorPosts(a)),
+        ["zscore", keys.authorPosts(a), HEAD_SENTINEL],
+        ["zcard", keys.authorPosts(a)],
+      ]),
+    );
     pullAuthors.forEach((a, i) => {
       const ready = res[i * 3 + 1]?.[1] !== null && res[i * 3 + 1]?.[1] !== undefined;
       if (!ready) {

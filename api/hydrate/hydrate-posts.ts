@@ -6,6 +6,7 @@ import {
   cacheUsers,
 } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
+import { mgetMany } from "../../core/redis.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
@@ -13,7 +14,8 @@ import { mediaUrls, presentPost, type WirePost } from "./present.ts";
 
 // Hydration: ids → full posts, in a fixed number of round-trips whatever the page size (atproto's
 // skeleton → hydration → presentation). Redis first (one MGET of bodies and counts, one of
-// authors), then one PostgreSQL statement for everything Redis missed plus liked_by_me.
+// authors; on a cluster one per slot, sent together), then one PostgreSQL statement for
+// everything Redis missed plus liked_by_me.
 
 export async function hydratePosts(
   deps: Deps,
@@ -22,7 +24,7 @@ export async function hydratePosts(
 ): Promise<WirePost[]> {
   if (ids.length === 0) return [];
   const ttl = deps.config.CACHE_TTL_SECONDS;
-  const raw = await deps.redis.mget(...ids.map(keys.post), ...ids.map(keys.postStats));
+  const raw = await mgetMany(deps.redis, [...ids.map(keys.post), ...ids.map(keys.postStats)]);
   const posts = new Map<string, CachedPost>();
   const counts = new Map<string, number>();
   ids.forEach((id, i) => {
@@ -35,7 +37,7 @@ export async function hydratePosts(
   const knownAuthors = [...new Set([...posts.values()].map((p) => p.author_id))];
   const users = new Map<string, CachedUser>();
   if (knownAuthors.length) {
-    const rawUsers = await deps.redis.mget(...knownAuthors.map(keys.user));
+    const rawUsers = await mgetMany(deps.redis, knownAuthors.map(keys.user));
     knownAuthors.forEach((id, i) => {
       const u = rawUsers[i];
       if (u) users.set(id, JSON.parse(u) as CachedUser);

@@ -54,7 +54,8 @@ describe("media and registration events (projector group)", () => {
     const [stats] =
       await db.sql`SELECT followers_count::int, posts_count::int FROM user_stats WHERE user_id = ${u.id}`;
     expect(stats).toEqual({ followers_count: 0, posts_count: 0 });
-    expect(await db.redis.exists(keys.user(u.id), keys.post("77"))).toBe(0);
+    expect(await db.redis.exists(keys.user(u.id))).toBe(0);
+    expect(await db.redis.exists(keys.post("77"))).toBe(0);
     await p.stop();
   });
 });

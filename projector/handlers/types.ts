@@ -1,13 +1,13 @@
 import type { Config } from "../../core/config.ts";
 import type { EventOf, EventType } from "../../core/events.ts";
-import type { Redis } from "../../core/redis.ts";
+import type { RedisClient } from "../../core/redis.ts";
 import type { Storage } from "../../core/storage.ts";
 import type { Sql } from "../../db/client.ts";
 import type { ProjectorMetrics } from "../metrics.ts";
 
 export interface HandlerDeps {
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   config: Config;
   metrics: ProjectorMetrics;
   group: string;
