@@ -757,7 +757,8 @@ async function fanOutLag(
     const sentAt = performance.now() - t0;
     const page = await readFeed(followers[i]!);
     polls++;
-    if (seen.has(i)) return;
+    // A refused read (a rate limit's 429) says nothing about whether the post is there.
+    if (seen.has(i) || page.status !== 200) return;
     if (page.ids.includes(post)) seen.set(i, performance.now() - t0);
     else notYet.set(i, Math.max(notYet.get(i) ?? 0, sentAt));
   };
