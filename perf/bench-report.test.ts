@@ -167,6 +167,17 @@ describe("runs", () => {
     expect(text).toContain("at most 690 such requests/s");
     expect(text).toContain("121× less");
     expect(text).toContain("so the rate is CPU-bound");
+    // A write run that outran the bound had left the projector's share for after it.
+    const posts = cpuSplit(
+      "posts",
+      { api: 1, projector: 1.5, redis: 0.4, postgres: 2.6, generator: 0.2, machine: 5.8 },
+      1000,
+      2,
+      2,
+    );
+    expect(cpuExplanation(posts, undefined, 2)).toContain(
+      "at most 345 such requests/s; the run went faster (500/s) only because part of the work, the projector's, was done after it;",
+    );
     const idle = cpuSplit(
       "w",
       { api: 0.1, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0.2 },
@@ -208,6 +219,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     startedAt: "2026-11-27T04:10:00.000Z",
     finishedAt: "2026-11-27T04:16:30.000Z",
     code: { commit: "531ec132fe42af4f6828715b5dc0f63b87c62b3b", dirty: ["db/projections.ts"] },
+    processes: { api: "2026-11-27T04:11:05.000Z", projector: null },
     cores: 2,
     busyBefore: 0.04,
     seconds: 10,
@@ -230,7 +242,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     cold: thr("cold", 150, 180),
     posts: thr("posts", 450, 70),
     likes: { ...thr("likes", 780, 38), newLikes: 7800 },
-    mixed: { ...thr("mixed", 700, 45), reads: 6860, writes: 140 },
+    mixed: { ...thr("mixed", 700, 45), reads: 6860, writes: 140, readOnlyRps: 800 },
     fanout: {
       posts: 60,
       followers: 250_000,
@@ -343,7 +355,10 @@ describe("the report", () => {
     const md = formatBenchReport(r, checkGoals(r), "### Profile\n\nhand-written findings\n");
     expect(md).toStartWith("# Benchmark report, 2026-11-27\n");
     expect(md).toContain("took 6.5 min");
-    expect(md).toContain("commit 531ec132fe42 with uncommitted changes to db/projections.ts.");
+    expect(md).toContain(
+      "commit 531ec132fe42 with uncommitted changes to db/projections.ts; the api process started 2026-11-27T04:11:05.000Z, the projector (unknown) (code changed after a process started is not what was measured).",
+    );
+    expect(md).toContain("| 0.875 of cached read-only just before (800 req/s) |");
     expect(md).toContain(
       "| cached GET /feed ≥ 35% of hello-world req/s | 800 req/s = 1.6% of 50 000 | 0.016 | **missed** | needs 17 500 req/s: 21.9× the measured rate |",
     );
@@ -405,7 +420,7 @@ describe("the report", () => {
       },
       cold: thr("cold", 8000),
       posts: thr("posts", 6000),
-      mixed: { ...thr("mixed", 19_000), reads: 1, writes: 1 },
+      mixed: { ...thr("mixed", 19_000), reads: 1, writes: 1, readOnlyRps: 20_000 },
       fanout: { ...results().fanout, rowsPerS: 600_000 },
     });
     r.lag = { ...r.lag, lagsLowerMs: r.lag.lagsLowerMs.map(() => 0), closeUp: null };

@@ -211,6 +211,8 @@ export interface BenchResults {
   finishedAt: string;
   /** The checkout the bench ran from; the running api and projector may predate edits to it. */
   code: { commit: string; dirty: string[] };
+  /** When the measured api and projector processes started (ISO), from process_start_time_seconds. */
+  processes: { api: string | null; projector: string | null };
   cores: number;
   /** Busy share of all cores over a few seconds before the first run, with nothing of ours running. */
   busyBefore: number;
@@ -231,7 +233,8 @@ export interface BenchResults {
   cold: Throughput;
   posts: Throughput;
   likes: Throughput & { newLikes: number };
-  mixed: Throughput & { reads: number; writes: number };
+  /** `readOnlyRps`: cached reads alone, closed loop, measured just before the mix (less drift). */
+  mixed: Throughput & { reads: number; writes: number; readOnlyRps: number };
   fanout: {
     posts: number;
     /** The authors' followers in all: what fan-out had to go through. */
@@ -405,7 +408,7 @@ export function checkGoals(r: BenchResults): GoalCheck[] {
       "mixed",
       "mixed 50:1 read:write ≥ 80% of cached read-only req/s",
       r.mixed.rps,
-      r.cached.max.rps,
+      r.mixed.readOnlyRps,
       GOALS.mixed,
       "req/s",
     ),
@@ -437,7 +440,12 @@ export function cpuExplanation(split: CpuSplit, hello: CpuSplit | undefined, cor
   const vsHello = hello
     ? `; a hello-world request cost ${fmtMs(hello.perRequestMs.total)} in all, ${round(p.total / Math.max(hello.perRequestMs.total, 1e-9), 0)}× less`
     : "";
-  return `${fmtMs(p.total)} of CPU per request over the whole machine (${top})${vsHello}; ${cores} cores fit at most ${fmtNum(bound)} such requests/s; ${busy}.`;
+  const rate = split.seconds > 0 ? split.requests / split.seconds : 0;
+  const deferred =
+    bound > 0 && rate > bound * 1.1
+      ? `; the run went faster (${fmtNum(rate)}/s) only because part of the work, the projector's, was done after it`
+      : "";
+  return `${fmtMs(p.total)} of CPU per request over the whole machine (${top})${vsHello}; ${cores} cores fit at most ${fmtNum(bound)} such requests/s${deferred}; ${busy}.`;
 }
 
 // ---------------------------------------------------------------- formatting
@@ -530,7 +538,9 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
       "Every figure is compared with a baseline measured in the same run: the machine is shared, " +
       "absolute numbers drift from run to run, ratios much less. " +
       `Code: commit ${r.code.commit.slice(0, 12)}` +
-      (r.code.dirty.length ? ` with uncommitted changes to ${r.code.dirty.join(", ")}.` : "."),
+      (r.code.dirty.length ? ` with uncommitted changes to ${r.code.dirty.join(", ")}` : "") +
+      `; the api process started ${r.processes.api ?? "(unknown)"}, the projector ${r.processes.projector ?? "(unknown)"} ` +
+      "(code changed after a process started is not what was measured).",
     "",
     "## Goals",
     "",
@@ -607,7 +617,7 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
           fmtMs(r.mixed.latency.p50),
           fmtMs(r.mixed.latency.p95),
           fmtMs(r.mixed.latency.p99),
-          `${round(r.mixed.rps / Math.max(r.cached.max.rps, 1e-9), 3)} of cached read-only`,
+          `${round(r.mixed.rps / Math.max(r.mixed.readOnlyRps, 1e-9), 3)} of cached read-only just before (${fmtNum(r.mixed.readOnlyRps)} req/s)`,
           statusText(r.mixed.statuses),
         ],
         [

@@ -633,7 +633,12 @@ async function writes(seed: Seed, cachedBuild: Build) {
     () => closedLoop("POST /likes", { seconds: SECONDS, build: (_n, req) => likeReq(req) }),
     { drain: true },
   );
-  const mixedCount = { reads: 0, writes: 0 };
+  // Read-only again just before the mix, for a ratio between runs minutes apart on a shared box.
+  const readOnly = await closedLoop("cached GET /feed again, just before the mix", {
+    seconds: SECONDS,
+    build: cachedBuild,
+  });
+  const mixedCount = { reads: 0, writes: 0, readOnlyRps: readOnly.rps };
   const mixed = await measured(
     "mixed 50:1",
     () =>
@@ -810,6 +815,15 @@ async function fanOutLag(
   };
 }
 
+/** When the api and the projector started: code edited after that is not what ran. */
+async function processStarts(): Promise<BenchResults["processes"]> {
+  const started = async (url: string) => {
+    const v = sumOf(parsePromText(await metricsText(url)), "process_start_time_seconds");
+    return v > 0 ? new Date(v * 1000).toISOString() : null;
+  };
+  return { api: await started(base), projector: await started(projectorUrl) };
+}
+
 function codeVersion(): BenchResults["code"] {
   const git = (...args: string[]) =>
     Bun.spawnSync(["git", ...args], { cwd: import.meta.dir })
@@ -817,10 +831,7 @@ function codeVersion(): BenchResults["code"] {
       .trim();
   return {
     commit: git("rev-parse", "HEAD"),
-    dirty: git("status", "--porcelain", "--untracked-files=no")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => l.slice(3)),
+    dirty: git("diff", "--name-only", "HEAD").split("\n").filter(Boolean),
   };
 }
 
@@ -893,6 +904,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     code: codeVersion(),
+    processes: await processStarts(),
     cores: CORES,
     busyBefore,
     seconds: SECONDS,
