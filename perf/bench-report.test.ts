@@ -305,6 +305,13 @@ describe("goals", () => {
     expect(by.redis!.measured).toBe("1.42 GiB (14.6 KiB per head × 100 000)");
   });
 
+  test("a tail over budget even at the lowest rate is called stalls, not queueing", () => {
+    const r = results();
+    r.cached.sweep = [point(0.2, 160, 45), ...r.cached.sweep.slice(1)];
+    const md = formatBenchReport(r, checkGoals(r));
+    expect(md).toContain("but already at 20% of it the p99 is 45 ms (p50 11.3 ms): the tail is not queueing");
+  });
+
   test("a follower who never saw the post misses the lag goal whatever the others' p99", () => {
     const r = results();
     r.lag.missing = 3;
@@ -383,6 +390,9 @@ describe("the report", () => {
     expect(md).toContain("- **cached GET /feed ≥ 35% of hello-world req/s**: needs 17 500 req/s");
     expect(md).toContain("2 cores fit at most 842 such requests/s");
     expect(md).toContain("### Profile\n\nhand-written findings");
+    // The p99 at 20% (7 ms) is within budget: the tail is queueing behind the load.
+    expect(md).toContain("the tail grows with the load");
+    expect(md).toContain("going through 12 500 followers/s to write rows for the active ones");
     expect(md).not.toContain("undefined");
     expect(md).not.toContain("NaN");
   });
