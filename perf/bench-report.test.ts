@@ -11,6 +11,7 @@ import {
   fmtMs,
   fmtNum,
   formatBenchReport,
+  outsideShare,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
@@ -374,7 +375,9 @@ describe("the report", () => {
       "![p50, p95 and p99 of cached GET /feed against the offered rate](2026-11-27-feed-latency.png)",
     );
     expect(md).toContain("(2026-11-27-fanout-lag.png)");
-    expect(md).toContain("| 560 req/s | 70% | 560 req/s | 0 | 10 ms | 20 ms | 40 ms | 48 ms | 200: 5600 |");
+    expect(md).toContain(
+      "| 560 req/s | 70% | 560 req/s | 0 | 10 ms | 20 ms | 40 ms | 48 ms | 200: 5600 | — |",
+    );
     expect(md).toContain("autocannon's `overallRate` at the same 560 req/s");
     expect(md).toContain("**1 250 rows/s**, 0.1% of raw COPY");
     expect(md).toContain("rows are 10% of followers");
@@ -397,6 +400,14 @@ describe("the report", () => {
     expect(md).not.toContain("NaN");
   });
 
+  test("outside share: the machine's busy CPU none of the stack's parts explains", () => {
+    expect(
+      outsideShare({ api: 1, projector: 0.5, redis: 0.2, postgres: 1, generator: 0.3, machine: 4 }),
+    ).toBe(0.25);
+    expect(outsideShare({ api: 1, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0.5 })).toBe(0);
+    expect(outsideShare({ api: 0, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0 })).toBe(0);
+  });
+
   test("a run where much of the CPU went outside the stack is flagged as measured on a shared machine", () => {
     const quiet = results();
     expect(contentionNote(quiet)[0]).toBe(
@@ -414,9 +425,11 @@ describe("the report", () => {
         ),
       ],
     });
+    busy.cached.sweep = [{ ...point(0.7, 560, 40), outsideShare: 0.35 }];
     const note = contentionNote(busy)[0]!;
+    expect(note).toContain("cached sweep 70% (35%)");
     expect(note).toContain("the cores were 30% busy");
-    expect(note).toContain("**Shared machine**: during cold GET /feed (50%) more than 20% of the CPU");
+    expect(note).toContain("**Shared machine**: during cold GET /feed (50%), cached sweep 70% (35%) more than 20% of the CPU");
     expect(formatBenchReport(busy, checkGoals(busy))).toContain("**Shared machine**");
   });
 

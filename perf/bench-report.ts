@@ -46,6 +46,8 @@ export interface RatePoint {
   dropped: number;
   latency: Latency;
   statuses: Record<string, number>;
+  /** Share of the machine's busy CPU during the step that the stack does not explain (other users). */
+  outsideShare?: number;
 }
 
 /** Requests answered with a status other than 2xx, or not answered at all. */
@@ -174,6 +176,12 @@ export interface CpuSplit {
   perRequestMs: Record<(typeof CPU_PARTS)[number] | "other" | "total", number>;
   /** Busy share of all cores during the run (1 = every core busy all the time). */
   utilization: number;
+}
+
+/** Share of the machine's busy CPU that none of the stack's parts (nor the bench) explains. */
+export function outsideShare(used: CpuUsed): number {
+  const known = CPU_PARTS.reduce((s, p) => s + Math.max(0, used[p]), 0);
+  return used.machine > 0 ? round(Math.max(0, used.machine - known) / used.machine, 3) : 0;
 }
 
 /**
@@ -458,9 +466,12 @@ export const OTHER_SHARE_WARNING = 0.2;
  * tests): their figures are pessimistic, and the report says so next to the table.
  */
 export function contentionNote(r: BenchResults): string[] {
-  const hit = r.cpu.filter(
-    (c) => c.perRequestMs.total > 0 && c.perRequestMs.other / c.perRequestMs.total > OTHER_SHARE_WARNING,
-  );
+  const hit = [
+    ...r.cpu
+      .filter((c) => c.perRequestMs.total > 0)
+      .map((c) => ({ name: c.scenario, share: c.perRequestMs.other / c.perRequestMs.total })),
+    ...r.cached.sweep.map((p) => ({ name: `cached sweep ${pct(p.share)}`, share: p.outsideShare ?? 0 })),
+  ].filter((x) => x.share > OTHER_SHARE_WARNING);
   const before = `Before the first run the cores were ${pct(r.busyBefore)} busy with nothing of the bench's running.`;
   if (hit.length === 0)
     return [
@@ -468,7 +479,7 @@ export function contentionNote(r: BenchResults): string[] {
       "",
     ];
   return [
-    `${before} **Shared machine**: during ${hit.map((c) => `${c.scenario} (${pct(c.perRequestMs.other / c.perRequestMs.total)})`).join(", ")} ` +
+    `${before} **Shared machine**: during ${hit.map((x) => `${x.name} (${pct(x.share)})`).join(", ")} ` +
       `more than ${pct(OTHER_SHARE_WARNING)} of the CPU went to processes outside the stack, so those figures are pessimistic.`,
     "",
   ];
@@ -679,7 +690,18 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
     `![p50, p95 and p99 of cached GET /feed against the offered rate](${names.latencyPng})`,
     "",
     table(
-      ["offered", "share of max", "achieved", "dropped", "p50", "p95", "p99", "max", "statuses"],
+      [
+        "offered",
+        "share of max",
+        "achieved",
+        "dropped",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "statuses",
+        "CPU outside the stack",
+      ],
       r.cached.sweep.map((s) => [
         `${fmtNum(s.offered)} req/s`,
         pct(s.share),
@@ -690,8 +712,9 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
         fmtMs(s.latency.p99),
         fmtMs(s.latency.max),
         statusText(s.statuses),
+        s.outsideShare === undefined ? "—" : pct(s.outsideShare),
       ]),
-      ["r", "r", "r", "r", "r", "r", "r", "r", "l"],
+      ["r", "r", "r", "r", "r", "r", "r", "r", "l", "r"],
     ),
     "",
     "Each step is an open-loop run: the bench's pacer sends request i at start + i/rate (evenly " +

@@ -28,6 +28,7 @@ import {
   failedCount,
   formatBenchReport,
   GOALS,
+  outsideShare,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
@@ -503,8 +504,9 @@ async function cachedReads(seed: Seed) {
   );
   const sweep: RatePoint[] = [];
   for (const { share, rate } of sweepRates(max.rps, SWEEP)) {
+    const before = await cpuSnapshot();
     const { latenciesMs: _, ...p } = await paced(rate, SECONDS, pacedRequest);
-    sweep.push({ ...p, share });
+    sweep.push({ ...p, share, outsideShare: outsideShare(cpuUsed(before, await cpuSnapshot())) });
     log(
       `cached sweep ${Math.round(share * 100)}%: ${rate} req/s offered, ${p.achieved.toFixed(0)} achieved, p50 ${p.latency.p50} ms, p99 ${p.latency.p99} ms, dropped ${p.dropped}`,
     );
