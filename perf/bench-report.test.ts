@@ -429,7 +429,9 @@ describe("the report", () => {
     const note = contentionNote(busy)[0]!;
     expect(note).toContain("cached sweep 70% (35%)");
     expect(note).toContain("the cores were 30% busy");
-    expect(note).toContain("**Shared machine**: during cold GET /feed (50%), cached sweep 70% (35%) more than 20% of the CPU");
+    expect(note).toContain(
+      "**Shared machine**: during cold GET /feed (50%), cached sweep 70% (35%) more than 20% of the CPU",
+    );
     expect(formatBenchReport(busy, checkGoals(busy))).toContain("**Shared machine**");
   });
 
