@@ -11,6 +11,7 @@ import {
   fmtMs,
   fmtNum,
   formatBenchReport,
+  outsideShare,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
@@ -167,6 +168,17 @@ describe("runs", () => {
     expect(text).toContain("at most 690 such requests/s");
     expect(text).toContain("121× less");
     expect(text).toContain("so the rate is CPU-bound");
+    // A write run that outran the bound had left the projector's share for after it.
+    const posts = cpuSplit(
+      "posts",
+      { api: 1, projector: 1.5, redis: 0.4, postgres: 2.6, generator: 0.2, machine: 5.8 },
+      1000,
+      2,
+      2,
+    );
+    expect(cpuExplanation(posts, undefined, 2)).toContain(
+      "at most 345 such requests/s; the run went faster (500/s) only because part of the work, the projector's, was done after it;",
+    );
     const idle = cpuSplit(
       "w",
       { api: 0.1, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0.2 },
@@ -208,6 +220,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     startedAt: "2026-11-27T04:10:00.000Z",
     finishedAt: "2026-11-27T04:16:30.000Z",
     code: { commit: "531ec132fe42af4f6828715b5dc0f63b87c62b3b", dirty: ["db/projections.ts"] },
+    processes: { api: "2026-11-27T04:11:05.000Z", projector: null },
     cores: 2,
     busyBefore: 0.04,
     seconds: 10,
@@ -230,7 +243,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     cold: thr("cold", 150, 180),
     posts: thr("posts", 450, 70),
     likes: { ...thr("likes", 780, 38), newLikes: 7800 },
-    mixed: { ...thr("mixed", 700, 45), reads: 6860, writes: 140 },
+    mixed: { ...thr("mixed", 700, 45), reads: 6860, writes: 140, readOnlyRps: 800 },
     fanout: {
       posts: 60,
       followers: 250_000,
@@ -293,6 +306,13 @@ describe("goals", () => {
     expect(by.redis!.measured).toBe("1.42 GiB (14.6 KiB per head × 100 000)");
   });
 
+  test("a tail over budget even at the lowest rate is called stalls, not queueing", () => {
+    const r = results();
+    r.cached.sweep = [point(0.2, 160, 45), ...r.cached.sweep.slice(1)];
+    const md = formatBenchReport(r, checkGoals(r));
+    expect(md).toContain("but already at 20% of it the p99 is 45 ms (p50 11.3 ms): the tail is not queueing");
+  });
+
   test("a follower who never saw the post misses the lag goal whatever the others' p99", () => {
     const r = results();
     r.lag.missing = 3;
@@ -343,7 +363,10 @@ describe("the report", () => {
     const md = formatBenchReport(r, checkGoals(r), "### Profile\n\nhand-written findings\n");
     expect(md).toStartWith("# Benchmark report, 2026-11-27\n");
     expect(md).toContain("took 6.5 min");
-    expect(md).toContain("commit 531ec132fe42 with uncommitted changes to db/projections.ts.");
+    expect(md).toContain(
+      "commit 531ec132fe42 with uncommitted changes to db/projections.ts; the api process started 2026-11-27T04:11:05.000Z, the projector (unknown) (code changed after a process started is not what was measured).",
+    );
+    expect(md).toContain("| 0.875 of cached read-only just before (800 req/s) |");
     expect(md).toContain(
       "| cached GET /feed ≥ 35% of hello-world req/s | 800 req/s = 1.6% of 50 000 | 0.016 | **missed** | needs 17 500 req/s: 21.9× the measured rate |",
     );
@@ -352,7 +375,9 @@ describe("the report", () => {
       "![p50, p95 and p99 of cached GET /feed against the offered rate](2026-11-27-feed-latency.png)",
     );
     expect(md).toContain("(2026-11-27-fanout-lag.png)");
-    expect(md).toContain("| 560 req/s | 70% | 560 req/s | 0 | 10 ms | 20 ms | 40 ms | 48 ms | 200: 5600 |");
+    expect(md).toContain(
+      "| 560 req/s | 70% | 560 req/s | 0 | 10 ms | 20 ms | 40 ms | 48 ms | 200: 5600 | — |",
+    );
     expect(md).toContain("autocannon's `overallRate` at the same 560 req/s");
     expect(md).toContain("**1 250 rows/s**, 0.1% of raw COPY");
     expect(md).toContain("rows are 10% of followers");
@@ -368,8 +393,19 @@ describe("the report", () => {
     expect(md).toContain("- **cached GET /feed ≥ 35% of hello-world req/s**: needs 17 500 req/s");
     expect(md).toContain("2 cores fit at most 842 such requests/s");
     expect(md).toContain("### Profile\n\nhand-written findings");
+    // The p99 at 20% (7 ms) is within budget: the tail is queueing behind the load.
+    expect(md).toContain("the tail grows with the load");
+    expect(md).toContain("going through 12 500 followers/s to write rows for the active ones");
     expect(md).not.toContain("undefined");
     expect(md).not.toContain("NaN");
+  });
+
+  test("outside share: the machine's busy CPU none of the stack's parts explains", () => {
+    expect(
+      outsideShare({ api: 1, projector: 0.5, redis: 0.2, postgres: 1, generator: 0.3, machine: 4 }),
+    ).toBe(0.25);
+    expect(outsideShare({ api: 1, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0.5 })).toBe(0);
+    expect(outsideShare({ api: 0, projector: 0, redis: 0, postgres: 0, generator: 0, machine: 0 })).toBe(0);
   });
 
   test("a run where much of the CPU went outside the stack is flagged as measured on a shared machine", () => {
@@ -389,9 +425,13 @@ describe("the report", () => {
         ),
       ],
     });
+    busy.cached.sweep = [{ ...point(0.7, 560, 40), outsideShare: 0.35 }];
     const note = contentionNote(busy)[0]!;
+    expect(note).toContain("cached sweep 70% (35%)");
     expect(note).toContain("the cores were 30% busy");
-    expect(note).toContain("**Shared machine**: during cold GET /feed (50%) more than 20% of the CPU");
+    expect(note).toContain(
+      "**Shared machine**: during cold GET /feed (50%), cached sweep 70% (35%) more than 20% of the CPU",
+    );
     expect(formatBenchReport(busy, checkGoals(busy))).toContain("**Shared machine**");
   });
 
@@ -405,7 +445,7 @@ describe("the report", () => {
       },
       cold: thr("cold", 8000),
       posts: thr("posts", 6000),
-      mixed: { ...thr("mixed", 19_000), reads: 1, writes: 1 },
+      mixed: { ...thr("mixed", 19_000), reads: 1, writes: 1, readOnlyRps: 20_000 },
       fanout: { ...results().fanout, rowsPerS: 600_000 },
     });
     r.lag = { ...r.lag, lagsLowerMs: r.lag.lagsLowerMs.map(() => 0), closeUp: null };

@@ -28,6 +28,7 @@ import {
   failedCount,
   formatBenchReport,
   GOALS,
+  outsideShare,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
@@ -503,8 +504,9 @@ async function cachedReads(seed: Seed) {
   );
   const sweep: RatePoint[] = [];
   for (const { share, rate } of sweepRates(max.rps, SWEEP)) {
+    const before = await cpuSnapshot();
     const { latenciesMs: _, ...p } = await paced(rate, SECONDS, pacedRequest);
-    sweep.push({ ...p, share });
+    sweep.push({ ...p, share, outsideShare: outsideShare(cpuUsed(before, await cpuSnapshot())) });
     log(
       `cached sweep ${Math.round(share * 100)}%: ${rate} req/s offered, ${p.achieved.toFixed(0)} achieved, p50 ${p.latency.p50} ms, p99 ${p.latency.p99} ms, dropped ${p.dropped}`,
     );
@@ -640,7 +642,12 @@ async function writes(seed: Seed, cachedBuild: Build) {
     () => closedLoop("POST /likes", { seconds: SECONDS, build: (_n, req) => likeReq(req) }),
     { drain: true },
   );
-  const mixedCount = { reads: 0, writes: 0 };
+  // Read-only again just before the mix, for a ratio between runs minutes apart on a shared box.
+  const readOnly = await closedLoop("cached GET /feed again, just before the mix", {
+    seconds: SECONDS,
+    build: cachedBuild,
+  });
+  const mixedCount = { reads: 0, writes: 0, readOnlyRps: readOnly.rps };
   const mixed = await measured(
     "mixed 50:1",
     () =>
@@ -764,7 +771,8 @@ async function fanOutLag(
     const sentAt = performance.now() - t0;
     const page = await readFeed(followers[i]!);
     polls++;
-    if (seen.has(i)) return;
+    // A refused read (a rate limit's 429) says nothing about whether the post is there.
+    if (seen.has(i) || page.status !== 200) return;
     if (page.ids.includes(post)) seen.set(i, performance.now() - t0);
     else notYet.set(i, Math.max(notYet.get(i) ?? 0, sentAt));
   };
@@ -816,6 +824,15 @@ async function fanOutLag(
   };
 }
 
+/** When the api and the projector started: code edited after that is not what ran. */
+async function processStarts(): Promise<BenchResults["processes"]> {
+  const started = async (url: string) => {
+    const v = sumOf(parsePromText(await metricsText(url)), "process_start_time_seconds");
+    return v > 0 ? new Date(v * 1000).toISOString() : null;
+  };
+  return { api: await started(base), projector: await started(projectorUrl) };
+}
+
 function codeVersion(): BenchResults["code"] {
   const git = (...args: string[]) =>
     Bun.spawnSync(["git", ...args], { cwd: import.meta.dir })
@@ -823,10 +840,7 @@ function codeVersion(): BenchResults["code"] {
       .trim();
   return {
     commit: git("rev-parse", "HEAD"),
-    dirty: git("status", "--porcelain", "--untracked-files=no")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => l.slice(3)),
+    dirty: git("diff", "--name-only", "HEAD").split("\n").filter(Boolean),
   };
 }
 
@@ -899,6 +913,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     code: codeVersion(),
+    processes: await processStarts(),
     cores: CORES,
     busyBefore,
     seconds: SECONDS,

@@ -12,8 +12,19 @@ describe("PostCreated decisions", () => {
   test("every reader–author pair is trimmed about once in sixteen posts", () => {
     const reader = "251877496099594703";
     let trims = 0;
+    // Posts as they come: irregular gaps in time and sequence numbers (xorshift32 from a fixed
+    // seed, so the test is deterministic; evenly spaced ids would hit only some residues).
+    let x = 2463534242;
+    const next = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    let ms = Date.parse("2026-11-01T00:00:00Z");
     for (let i = 0; i < 1600; i++) {
-      const post = composeId(Date.now() + i * 7, 42, i % 1024).toString();
+      ms += 1 + (next() % 5000);
+      const post = composeId(ms, 42, next() % 1024).toString();
       if (shouldTrim(reader, post)) trims++;
     }
     expect(trims).toBeGreaterThan(50);
