@@ -223,6 +223,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     processes: { api: "2026-11-27T04:11:05.000Z", projector: null },
     cores: 2,
     busyBefore: 0.04,
+    scrapeMs: { api: 48, projector: 17 },
     seconds: 10,
     connections: 16,
     seed: { users: 1_000_000, activeUsers: 100_000, seed: 42 },
@@ -311,6 +312,9 @@ describe("goals", () => {
     r.cached.sweep = [point(0.2, 160, 45), ...r.cached.sweep.slice(1)];
     const md = formatBenchReport(r, checkGoals(r));
     expect(md).toContain("but already at 20% of it the p99 is 45 ms (p50 11.3 ms): the tail is not queueing");
+    expect(md).toContain("The idle api took 48 ms to answer GET /metrics");
+    r.scrapeMs.api = 4;
+    expect(formatBenchReport(r, checkGoals(r))).toContain("Candidates: garbage collection");
   });
 
   test("a follower who never saw the post misses the lag goal whatever the others' p99", () => {

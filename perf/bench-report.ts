@@ -224,6 +224,8 @@ export interface BenchResults {
   cores: number;
   /** Busy share of all cores over a few seconds before the first run, with nothing of ours running. */
   busyBefore: number;
+  /** How long the idle api and projector take to answer GET /metrics (median of three), in ms. */
+  scrapeMs: { api: number; projector: number };
   seconds: number;
   connections: number;
   seed: { users: number; activeUsers: number; seed: number };
@@ -815,6 +817,9 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
     ),
     "",
     ...contentionNote(r),
+    `GET /metrics took ${fmtMs(r.scrapeMs.api)} on the idle api and ${fmtMs(r.scrapeMs.projector)} on the projector; ` +
+      "a process answers nothing else while it builds that page.",
+    "",
     "CPU time per request during each closed-loop run (for the writes and the mix, until the projector " +
       "had handled their events too): the api's and projector's " +
       "`process_cpu_seconds_total`, Redis's INFO `used_cpu_*`, PostgreSQL's processes from /proc, " +
@@ -856,9 +861,11 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
         return (
           `${head}, but already at ${pct(low.share)} of it the p99 is ${fmtMs(low.latency.p99)} ` +
           `(p50 ${fmtMs(low.latency.p50)}): the tail is not queueing behind the offered load but occasional ` +
-          "stalls of tens of milliseconds that catch a read at any rate. Candidates on this box, not yet " +
-          "profiled: the api's garbage collection, and Prometheus, the projector and PostgreSQL doing " +
-          "background work on the same two cores."
+          "stalls that catch a read at any rate. " +
+          (r.scrapeMs.api > 10
+            ? `The idle api took ${fmtMs(r.scrapeMs.api)} to answer GET /metrics, and serves nothing else meanwhile: ` +
+              "every Prometheus scrape stalls the reads in flight (see the profile findings)."
+            : "Candidates: garbage collection, and background work of Prometheus, the projector and PostgreSQL on the same cores.")
         );
       return `${head}; at ${pct(low?.share ?? 0)} the p99 is ${fmtMs(low?.latency.p99 ?? 0)}: the tail grows with the load, queueing on two cores shared by every process of the stack and the generator.`;
     },

@@ -824,6 +824,23 @@ async function fanOutLag(
   };
 }
 
+/**
+ * How long GET /metrics takes on the idle api and projector (median of three): a process answers
+ * nothing else while it builds the page, so a slow one stalls every read at each scrape.
+ */
+async function scrapeTimes(): Promise<BenchResults["scrapeMs"]> {
+  const time = async (url: string) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await metricsText(url);
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b)[1]!;
+  };
+  return { api: await time(base), projector: await time(projectorUrl) };
+}
+
 /** When the api and the projector started: code edited after that is not what ran. */
 async function processStarts(): Promise<BenchResults["processes"]> {
   const started = async (url: string) => {
@@ -900,6 +917,7 @@ async function main(): Promise<number> {
   log(
     `seed of ${seed.params.users} users (seed ${seed.params.seed}); ${SECONDS} s per run, ${CONNECTIONS} connections`,
   );
+  const scrapeMs = await scrapeTimes();
   const hello = await helloWorld();
   const copy = await copyBaseline();
   const redisBench = await redisBenchmarks();
@@ -916,6 +934,7 @@ async function main(): Promise<number> {
     processes: await processStarts(),
     cores: CORES,
     busyBefore,
+    scrapeMs,
     seconds: SECONDS,
     connections: CONNECTIONS,
     seed: { users: seed.params.users, activeUsers: activeTotal, seed: seed.params.seed },
