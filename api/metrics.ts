@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics } from "../core/process-metrics.ts";
 
 // Metric names and labels are fixed by DESIGN §7. Labels stay low-cardinality: the route is
 // the template ("/posts/:id"), never the raw path.
@@ -14,7 +15,7 @@ export interface ApiMetrics {
 
 export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics) collectProcessMetrics(registry);
   return {
     registry,
     httpDuration: new Histogram({

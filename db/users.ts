@@ -88,7 +88,7 @@ export async function seededUserIds(sql: AnySql, count: number, offset: number):
   const rows = await sql<{ id: string }[]>`
     SELECT id::text AS id FROM users
     WHERE handle LIKE ${"s\\_%"}
-    ORDER BY id
+    ORDER BY users.id -- the column: "id" alone would sort the text alias
     LIMIT ${count} OFFSET ${offset}`;
   return rows.map((r) => r.id);
 }

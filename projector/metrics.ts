@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics } from "../core/process-metrics.ts";
 import { type RedisClient, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { GROUPS } from "../core/streams.ts";
@@ -19,7 +20,7 @@ export function createProjectorMetrics(
   opts: { redis?: RedisClient; streams?: string[]; defaultMetrics?: boolean } = {},
 ): ProjectorMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics) collectProcessMetrics(registry);
   const { redis, streams = [] } = opts;
   // One XINFO pass serves every gauge of a scrape, and scrapes within a second share it:
   // /metrics stays cheap however often it is polled.

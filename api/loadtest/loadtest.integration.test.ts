@@ -82,7 +82,10 @@ describe("POST /loadtest/tokens", () => {
 
   test("tokens the api accepts, for seeded handles only, in id order, paged by offset", async () => {
     const seeded = [];
-    for (let i = 0; i < 5; i++) seeded.push(await db.makeUser(`s_${i}`));
+    for (let i = 0; i < 4; i++) seeded.push(await db.makeUser(`s_${i}`));
+    // A short id (as the seeder's are): as text "999" sorts after the others, as a number first.
+    await db.sql`INSERT INTO users (id, handle, display_name) VALUES (999, 's_4', 'short id')`;
+    seeded.push({ id: "999" });
     // Not seeded: `_` must match itself only, and the prefix must start the handle.
     for (const h of ["sam", "s1", "xs_1", "alice"]) await db.makeUser(h);
     const byId = seeded.map((u) => u.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
