@@ -156,4 +156,17 @@ describe("follow and unfollow races", () => {
     const left = await db.sql`SELECT count(*)::int AS n FROM user_feed WHERE user_id = ${fan.id}`;
     expect(left[0]?.n).toBe(0);
   });
+
+  test("likes rows per post (what the read model's counts are checked against)", async () => {
+    const { insertLike, likeRowCounts } = await import("./graph.ts");
+    const { insertPost } = await import("./posts.ts");
+    await db.reset();
+    const [a, b] = [await db.makeUser(), await db.makeUser()];
+    const p1 = await insertPost(db.sql, a.id, "one");
+    const p2 = await insertPost(db.sql, a.id, "two");
+    await insertLike(db.sql, a.id, p1.id);
+    await insertLike(db.sql, b.id, p1.id);
+    expect(await likeRowCounts(db.sql, [])).toEqual(new Map());
+    expect(await likeRowCounts(db.sql, [p1.id, p2.id])).toEqual(new Map([[p1.id, 2]]));
+  });
 });
