@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { composeId, shardOf, timestampOf } from "../core/ids.ts";
 import { createSql, type Tx } from "./client.ts";
 import { listMigrations, migrate } from "./migrate.ts";
-import { openTestDb, type TestDb } from "./testing.ts";
+import { gate, openTestDb, type TestDb } from "./testing.ts";
 
 let db: TestDb;
 beforeAll(async () => {
@@ -88,14 +88,11 @@ describe("follow and unfollow races", () => {
     for (let i = 0; i < 3; i++) await insertPost(db.sql, a.id, `p${i}`);
     await insertFollow(db.sql, b.id, a.id);
 
-    let release!: () => void;
-    const hold = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     let inserted = 0;
     const backfill = db.sql.begin(async (tx) => {
       inserted = await backfillFollow(tx, b.id, a.id, 50);
-      await hold; // the projector's transaction is still open
+      await held.wait; // the projector's transaction is still open
     });
     while (inserted === 0) await Bun.sleep(5);
     let unfollowed = false;
@@ -106,7 +103,7 @@ describe("follow and unfollow races", () => {
       });
     await Bun.sleep(100);
     expect(unfollowed).toBe(false); // waits for the backfill's lock on the follow row
-    release();
+    held.open();
     await backfill;
     await unfollow;
     await removeAuthorFromFeed(db.sql, b.id, a.id); // the UserUnfollowed handler
@@ -127,14 +124,11 @@ describe("follow and unfollow races", () => {
     const batch = (tx: Tx, postId: string) =>
       fanOutBatch(tx, { postId, authorId: author.id, afterFollower: "0", limit: 100, activeDays: 7 });
 
-    let release!: () => void;
-    const hold = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     let inserted = -1;
     const fanout = db.sql.begin(async (tx) => {
       inserted = (await batch(tx, first.id)).inserted;
-      await hold; // the batch's transaction is still open
+      await held.wait; // the batch's transaction is still open
     });
     while (inserted < 0) await Bun.sleep(5);
     expect(inserted).toBe(2);
@@ -146,7 +140,7 @@ describe("follow and unfollow races", () => {
       });
     await Bun.sleep(100);
     expect(unfollowed).toBe(false); // waits for the batch's shared lock on the author
-    release();
+    held.open();
     await fanout;
     await unfollow;
     await removeAuthorFromFeed(db.sql, fan.id, author.id); // the UserUnfollowed handler

@@ -31,6 +31,15 @@ export interface TestDb {
 
 let seq = 0;
 
+/** A latch a test handler (or a held transaction) waits on until the test opens it. */
+export function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => {
+    open = r;
+  });
+  return { wait, open };
+}
+
 export async function waitFor(
   cond: () => Promise<boolean> | boolean,
   timeoutMs = 10_000,

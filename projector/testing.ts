@@ -2,23 +2,14 @@ import { duplicateRedis } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import { fanoutJobCount } from "../db/projections.ts";
-import { type TestDb, waitFor } from "../db/testing.ts";
+import { gate, type TestDb, waitFor } from "../db/testing.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { createProjectorMetrics } from "./metrics.ts";
 import { createProjector } from "./projector.ts";
 
 // Runs real projector instances against the test database and Redis.
 
-export { waitFor };
-
-/** A latch a test handler waits on until the test opens it. */
-export function gate(): { wait: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const wait = new Promise<void>((r) => {
-    open = r;
-  });
-  return { wait, open };
-}
+export { gate, waitFor };
 
 /** Sum of entries not yet delivered (lag) and delivered but unacknowledged (pending). */
 export async function backlog(

@@ -1,6 +1,7 @@
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { waitFor } from "../../db/testing.ts";
 
 // Processes for the scale-out runs (perf/cluster.ts, e2e/cluster.e2e.test.ts): Redis servers (a
 // cluster of masters, or one standalone), api and projector processes, all on loopback, all
@@ -176,15 +177,5 @@ export async function portInUse(port: number): Promise<boolean> {
   }
 }
 
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+// One polling helper for tests and these runs alike.
+export { waitFor };
