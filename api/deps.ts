@@ -12,6 +12,12 @@ export interface ApiHooks {
 
 export interface Deps {
   sql: Sql;
+  /**
+   * A pool with generic plans (db/client.ts genericPlans) for the hydration statement of every
+   * page: planned once per connection instead of on every read. Other statements (the cold
+   * feed's sources above all) plan better per execution, so they stay on `sql`.
+   */
+  hydrationSql?: Sql;
   redis: RedisClient;
   config: Config;
   metrics: ApiMetrics;

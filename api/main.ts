@@ -9,6 +9,11 @@ import { createApiMetrics } from "./metrics.ts";
 
 const config = loadConfigOrExit();
 const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+const hydrationSql = createSql({
+  url: config.DATABASE_URL,
+  max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
+  genericPlans: true,
+});
 const redis = createRedis(config, "feed-api");
 const metrics = createApiMetrics({ defaultMetrics: true });
 const log = (line: Record<string, unknown>) => {
@@ -16,7 +21,7 @@ const log = (line: Record<string, unknown>) => {
   console.log(JSON.stringify({ time: new Date().toISOString(), service: "api", ...line }));
 };
 const storage = createStorage(config);
-const app = createApp({ sql, redis, config, metrics, storage }, { log });
+const app = createApp({ sql, hydrationSql, redis, config, metrics, storage }, { log });
 
 const server = Bun.serve({
   port: config.PORT,
@@ -34,7 +39,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log({ level: "info", msg: `${signal}: draining` });
   await server.stop(false);
-  await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+  await Promise.allSettled([sql.end({ timeout: 5 }), hydrationSql.end({ timeout: 5 }), redis.quit()]);
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -163,4 +163,16 @@ describe("follow and unfollow races", () => {
     expect(await likeRowCounts(db.sql, [])).toEqual(new Map());
     expect(await likeRowCounts(db.sql, [p1.id, p2.id])).toEqual(new Map([[p1.id, 2]]));
   });
+
+  test("the api's client plans its statements generically", async () => {
+    const generic = createSql({ url: db.config.DATABASE_URL, max: 1, genericPlans: true });
+    try {
+      const [g] = await generic`SHOW plan_cache_mode`;
+      expect(g!.plan_cache_mode).toBe("force_generic_plan");
+      const [d] = await db.sql`SHOW plan_cache_mode`;
+      expect(d!.plan_cache_mode).toBe("auto");
+    } finally {
+      await generic.end();
+    }
+  });
 });

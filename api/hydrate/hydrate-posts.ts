@@ -49,7 +49,7 @@ export async function hydratePosts(
   const userMiss = knownAuthors.filter((id) => !users.has(id));
   let liked = new Set<string>();
   if (postMiss.length || statMiss.length || userMiss.length || viewerId) {
-    const rows = await hydrationRows(deps.sql, {
+    const rows = await hydrationRows(deps.hydrationSql ?? deps.sql, {
       viewerId,
       postIds: postMiss,
       statIds: statMiss,
