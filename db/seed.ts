@@ -58,7 +58,7 @@ export async function dropIndexes(sql: Sql, tables: string[]): Promise<number> {
       for (const c of constraints) {
         await tx`INSERT INTO seed_dropped_indexes (name, table_name, kind, definition)
                  VALUES (${c.name}, ${table}, 'constraint', ${c.def}) ON CONFLICT DO NOTHING`;
-        await tx.unsafe(`ALTER TABLE ${ident(table)} DROP CONSTRAINT ${ident(c.name)}`);
+        await tx`ALTER TABLE ${tx(table)} DROP CONSTRAINT ${tx(c.name)}`;
         n++;
       }
       for (const i of indexes) {
@@ -67,7 +67,7 @@ export async function dropIndexes(sql: Sql, tables: string[]): Promise<number> {
         const def = i.def.replace(/ ON ONLY /, " ON ");
         await tx`INSERT INTO seed_dropped_indexes (name, table_name, kind, definition)
                  VALUES (${i.name}, ${table}, 'index', ${def}) ON CONFLICT DO NOTHING`;
-        await tx.unsafe(`DROP INDEX ${ident(i.name)}`);
+        await tx`DROP INDEX ${tx(i.name)}`;
         n++;
       }
     }
@@ -91,6 +91,8 @@ export async function restoreIndexes(
       // Bulk index builds: more memory and both cores, for this transaction only.
       await tx`SET LOCAL maintenance_work_mem = '1GB'`;
       await tx`SET LOCAL max_parallel_maintenance_workers = 2`;
+      // The definitions are PostgreSQL's own text (pg_get_constraintdef / pg_get_indexdef),
+      // recorded above: DDL cannot take parameters, so they are replayed as text.
       await tx.unsafe(
         row.kind === "constraint"
           ? `ALTER TABLE ${ident(row.table_name)} ADD CONSTRAINT ${ident(row.name)} ${row.definition}`
@@ -182,7 +184,7 @@ export async function rawCopyRate(sql: Sql, lines: string[], repeat: number): Pr
 
 /** Vacuum-analyze after a bulk load so the planner sees the new sizes. */
 export async function analyze(sql: Sql, tables: string[]): Promise<void> {
-  for (const t of tables) await sql.unsafe(`ANALYZE ${ident(t)}`);
+  for (const t of tables) await sql`ANALYZE ${sql(t)}`;
 }
 
 function ident(name: string): string {
