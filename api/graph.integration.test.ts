@@ -297,7 +297,10 @@ describe("ops routes", () => {
 
   test("an unexpected failure is a 500 problem naming the request id, with no stack", async () => {
     const { createSql } = await import("../db/client.ts");
-    const dead = createSql({ url: "postgres://feed:feed@127.0.0.1:1/none", max: 1 });
+    // A database that does not exist: a misconfiguration, not an outage (those are 503s).
+    const url = new URL(db.config.DATABASE_URL);
+    url.pathname = "/no_such_database";
+    const dead = createSql({ url: url.href, max: 1 });
     const broken = testApp({ ...db, sql: dead });
     const u = await db.makeUser();
     const r = await broken.call("POST", "/follows", {

@@ -1,3 +1,4 @@
+import { existsSync, unlinkSync } from "node:fs";
 import { loadConfigOrExit } from "../core/config.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
@@ -14,14 +15,26 @@ const hydrationSql = createSql({
   max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
   genericPlans: true,
 });
-const redis = createRedis(config, "feed-api");
+const redis = createRedis(config, "feed-api", { failFast: true });
 const metrics = createApiMetrics({ defaultMetrics: true });
 const log = (line: Record<string, unknown>) => {
   if (line.level === "info" && config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "info") return;
   console.log(JSON.stringify({ time: new Date().toISOString(), service: "api", ...line }));
 };
 const storage = createStorage(config);
-const app = createApp({ sql, hydrationSql, redis, config, metrics, storage }, { log });
+// The chaos suite's crash between commit and XADD (config refuses it in production).
+const crashFile = config.FAULT_CRASH_AFTER_COMMIT_FILE;
+const hooks = crashFile
+  ? {
+      afterCommit: () => {
+        if (!existsSync(crashFile)) return;
+        unlinkSync(crashFile);
+        log({ level: "warn", msg: "fault hook: SIGKILL between commit and XADD" });
+        process.kill(process.pid, "SIGKILL");
+      },
+    }
+  : undefined;
+const app = createApp({ sql, hydrationSql, redis, config, metrics, storage, hooks }, { log });
 
 const server = Bun.serve({
   port: config.PORT,

@@ -64,6 +64,14 @@ describe("config", () => {
     expect(CONFIG_VARIABLES).toContain("FANOUT_PULL_THRESHOLD");
   });
 
+  test("the chaos suite's crash hook is refused in production", () => {
+    const hook = { FAULT_CRASH_AFTER_COMMIT_FILE: "/tmp/crash" };
+    expect(() => parseConfig({ ...hook, NODE_ENV: "production", JWT_SECRET: "x".repeat(32) })).toThrow(
+      /FAULT_CRASH_AFTER_COMMIT_FILE: a fault hook for chaos tests, refused in production/,
+    );
+    expect(parseConfig({ ...hook, NODE_ENV: "test" }).FAULT_CRASH_AFTER_COMMIT_FILE).toBe("/tmp/crash");
+  });
+
   test("a short JWT secret is refused, a missing one is refused in production", () => {
     expect(() => parseConfig({ JWT_SECRET: "short" })).toThrow(/JWT_SECRET/);
     expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/JWT_SECRET: required in production/);

@@ -43,6 +43,12 @@ const schema = z.object({
   TEST_REDIS_URL: z.url().default("redis://127.0.0.1:56379/1"),
   /** Set: Redis Cluster through these seed nodes (REDIS_URL is then not used). */
   REDIS_CLUSTER_NODES: clusterNodes,
+  /**
+   * A Redis command unanswered this long fails (the request answers 503) instead of waiting: a
+   * hung Redis (SIGSTOP, a stalled host) keeps its TCP connection open, so only this ends the
+   * wait. Blocking stream reads are exempt; they have their own BLOCK time.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: int(2_000, 50, 60_000),
   /** The tests' cluster, if they are to run against one (never REDIS_CLUSTER_NODES's). */
   TEST_REDIS_CLUSTER_NODES: clusterNodes,
   PORT: int(3000, 1, 65535),
@@ -56,6 +62,12 @@ const schema = z.object({
   LOAD_TEST_SECRET: optional.pipe(
     z.string().min(32, "LOAD_TEST_SECRET must be at least 32 characters").optional(),
   ),
+  /**
+   * Chaos tests only: while this file exists, the api's next command deletes it and kills its
+   * own process (SIGKILL) between commit and XADD, the crash the outbox sweeper exists for.
+   * Refused in production.
+   */
+  FAULT_CRASH_AFTER_COMMIT_FILE: optional,
   JWT_AUDIENCE: z.string().min(1).default("feed-api"),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_IDLE_DAYS: int(7, 1, 90),
@@ -141,6 +153,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError("invalid configuration: JWT_SECRET: required in production");
     secret = "dev-only-secret-change-me-0123456789abcdef";
   }
+  if (c.NODE_ENV === "production" && c.FAULT_CRASH_AFTER_COMMIT_FILE)
+    throw new ConfigError(
+      "invalid configuration: FAULT_CRASH_AFTER_COMMIT_FILE: a fault hook for chaos tests, refused in production",
+    );
   return { ...c, JWT_SECRET: secret, JWT_ISSUER: c.PUBLIC_URL };
 }
 

@@ -28,6 +28,7 @@ export const ERRORS = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal server error" },
   not_ready: { status: 503, title: "Service not ready" },
+  dependency_unavailable: { status: 503, title: "A backing service is unavailable" },
   provider_unavailable: { status: 502, title: "The identity provider could not be reached" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -14,6 +14,8 @@ export type RedisClient = Redis | Cluster;
 export interface RedisTarget {
   REDIS_URL: string;
   REDIS_CLUSTER_NODES?: readonly { host: string; port: number }[] | undefined;
+  /** Unset: commands wait as long as the connection stays up (tools, tests). */
+  REDIS_COMMAND_TIMEOUT_MS?: number | undefined;
 }
 
 const reconnect = (times: number) => Math.min(50 * 2 ** times, 2000);
@@ -23,22 +25,39 @@ const reconnect = (times: number) => Math.min(50 * 2 ** times, 2000);
  * forever: a request in flight while Redis is down fails within a couple of seconds.
  * Auto-pipelining batches concurrent commands into one write (per node, on a cluster): the
  * cluster paths below rely on it to turn per-slot commands into one round-trip per node.
+ * A Redis that hangs without closing the connection is cut off by REDIS_COMMAND_TIMEOUT_MS.
  */
-export function createRedis(target: RedisTarget, name: string): RedisClient {
+export function createRedis(
+  target: RedisTarget,
+  name: string,
+  opts: { failFast?: boolean } = {},
+): RedisClient {
+  const commandTimeout = target.REDIS_COMMAND_TIMEOUT_MS;
   if (target.REDIS_CLUSTER_NODES?.length) {
     return new Cluster([...target.REDIS_CLUSTER_NODES], {
       enableAutoPipelining: true,
       clusterRetryStrategy: reconnect,
-      redisOptions: { connectionName: name, maxRetriesPerRequest: 2 },
+      redisOptions: { connectionName: name, maxRetriesPerRequest: 2, commandTimeout },
     });
   }
-  return new Redis(target.REDIS_URL, {
+  const redis = new Redis(target.REDIS_URL, {
     connectionName: name,
     maxRetriesPerRequest: 2,
+    commandTimeout,
     enableAutoPipelining: true,
     lazyConnect: false,
     retryStrategy: reconnect,
   });
+  if (opts.failFast) {
+    // Once connected, a command sent while the connection is down fails at once rather than
+    // queueing for the reconnect: a request answers 503 now instead of after every one of its
+    // Redis calls has waited out its retries. (Before the first connection commands do queue,
+    // so a process starting beside Redis does not fail its first requests.)
+    redis.once("ready", () => {
+      redis.options.enableOfflineQueue = false;
+    });
+  }
+  return redis;
 }
 
 /**

@@ -2,6 +2,7 @@ import { AppError } from "../../core/errors.ts";
 import type { EventType, PayloadOf } from "../../core/events.ts";
 import { fingerprint } from "../../core/fingerprint.ts";
 import { shardOf, streamPartitionFor } from "../../core/ids.ts";
+import { withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { publishEvents } from "../../core/streams.ts";
 import type { Tx } from "../../db/client.ts";
@@ -152,10 +153,17 @@ async function publishCommitted(deps: Deps, rows: OutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
   try {
     await deps.hooks?.afterCommit?.();
-    await publishEvents(
+    // While Redis is down the sweeper publishes instead: the answer does not wait for Redis.
+    const sent = await withRedis(
       deps.redis,
-      rows.map((r) => ({ stream: r.stream, event: r.event as { id: string; type: string } })),
+      () =>
+        publishEvents(
+          deps.redis,
+          rows.map((r) => ({ stream: r.stream, event: r.event as { id: string; type: string } })),
+        ).then(() => true),
+      () => false,
     );
+    if (!sent) return;
     for (const r of rows) deps.metrics.eventsPublished.inc({ type: String(r.event.type) });
     await markPublished(
       deps.sql,

@@ -2,6 +2,7 @@ import { beginIdSetBuild, finishIdSetBuild, headTtlSeconds } from "../../core/ca
 import { type CursorPosition, decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { type RedisCommand, runCommands } from "../../core/redis.ts";
+import { withRedis } from "../../core/redis-breaker.ts";
 import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
 import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
@@ -96,15 +97,24 @@ export async function readFeed(
   // It also sets the reader's seen-today mark: the first read of a day records the read in
   // PostgreSQL (feed_readers), which fan-out consults to skip readers who are away.
   // One MULTI on a cluster too: the reader's keys share the reader's hash tag (core/redis-keys.ts).
-  const [headRes, readyRes, cardRes, pullRes, , seenRes] = (await redis
-    .multi()
-    .call(...range(headKey))
-    .zscore(headKey, HEAD_SENTINEL)
-    .zcard(headKey)
-    .get(pullKey)
-    .expire(headKey, headTtlSeconds(config))
-    .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
-    .exec()) as [Error | null, unknown][];
+  // With Redis down (null) the page comes from PostgreSQL alone, as for a reader with no cache,
+  // and nothing is cached on the way.
+  const round1 = (await withRedis(
+    redis,
+    () =>
+      redis
+        .multi()
+        .call(...range(headKey))
+        .zscore(headKey, HEAD_SENTINEL)
+        .zcard(headKey)
+        .get(pullKey)
+        .expire(headKey, headTtlSeconds(config))
+        .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
+        .exec(),
+    () => null,
+  )) as [Error | null, unknown][] | null;
+  const redisUp = round1 !== null;
+  const [headRes, readyRes, cardRes, pullRes, , seenRes] = round1 ?? [];
   if (seenRes?.[1] === "OK" && (await touchReader(deps.sql, viewerId, config.FEED_ACTIVE_DAYS))) {
     // Back after more than FEED_ACTIVE_DAYS: fan-out skipped this reader, so user_feed lacks what
     // was posted meanwhile. Rebuild it from follows and posts (one statement), drop any head
@@ -132,26 +142,35 @@ export async function readFeed(
   const missingAuthors: string[] = [];
   const pastCache: string[] = [];
   if (pullAuthors?.length) {
-    const res = await runCommands(
+    const authors = pullAuthors;
+    const res = await withRedis(
       redis,
-      pullAuthors.flatMap((a): RedisCommand[] => [
-        range(keys.authorPosts(a)),
-        ["zscore", keys.authorPosts(a), HEAD_SENTINEL],
-        ["zcard", keys.authorPosts(a)],
-      ]),
+      () =>
+        runCommands(
+          redis,
+          authors.flatMap((a): RedisCommand[] => [
+            range(keys.authorPosts(a)),
+            ["zscore", keys.authorPosts(a), HEAD_SENTINEL],
+            ["zcard", keys.authorPosts(a)],
+          ]),
+        ),
+      () => null,
     );
-    pullAuthors.forEach((a, i) => {
-      const ready = res[i * 3 + 1]?.[1] !== null && res[i * 3 + 1]?.[1] !== undefined;
-      if (!ready) {
-        missingAuthors.push(a);
-        return;
-      }
-      const items = idsOf((res[i * 3]?.[1] as string[]) ?? []).filter((it) => isAfter(it, cursor));
-      const size = (res[i * 3 + 2]?.[1] as number) - 1;
-      // A full cache that runs out before this page does not know what lies past it.
-      if (items.length < want && size >= config.AUTHOR_CACHE_POSTS) pastCache.push(a);
-      else authorPosts.set(a, items);
-    });
+    // Redis went away since round-trip 1: each author's page comes from PostgreSQL, uncached.
+    if (res === null) pastCache.push(...authors);
+    else
+      pullAuthors.forEach((a, i) => {
+        const ready = res[i * 3 + 1]?.[1] !== null && res[i * 3 + 1]?.[1] !== undefined;
+        if (!ready) {
+          missingAuthors.push(a);
+          return;
+        }
+        const items = idsOf((res[i * 3]?.[1] as string[]) ?? []).filter((it) => isAfter(it, cursor));
+        const size = (res[i * 3 + 2]?.[1] as number) - 1;
+        // A full cache that runs out before this page does not know what lies past it.
+        if (items.length < want && size >= config.AUTHOR_CACHE_POSTS) pastCache.push(a);
+        else authorPosts.set(a, items);
+      });
   }
 
   // The head answers the page when it holds enough items past the cursor, or when it holds the
@@ -161,7 +180,7 @@ export async function readFeed(
 
   if (!headAnswers || pullAuthors === null || missingAuthors.length > 0 || pastCache.length > 0) {
     // Rebuilds start before the query so that pushes made meanwhile land in the new sets.
-    const buildHead = !headExists && (await beginIdSetBuild(redis, headKey).catch(() => false));
+    const buildHead = redisUp && !headExists && (await beginIdSetBuild(redis, headKey).catch(() => false));
     const buildAuthors = new Set<string>();
     for (const a of missingAuthors)
       if (await beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => false)) buildAuthors.add(a);
@@ -196,7 +215,7 @@ export async function readFeed(
         ),
       );
     }
-    if (src.pull_authors)
+    if (src.pull_authors && redisUp)
       fills.push(redis.set(pullKey, JSON.stringify(src.pull_authors), "EX", PULL_TTL_SECONDS));
     for (const pp of src.pull_posts) {
       if (!buildAuthors.has(pp.author_id)) continue;

@@ -7,6 +7,7 @@ import {
 } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { mgetMany } from "../../core/redis.ts";
+import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
@@ -24,7 +25,13 @@ export async function hydratePosts(
 ): Promise<WirePost[]> {
   if (ids.length === 0) return [];
   const ttl = deps.config.CACHE_TTL_SECONDS;
-  const raw = await mgetMany(deps.redis, [...ids.map(keys.post), ...ids.map(keys.postStats)]);
+  // With Redis down every lookup is a miss and PostgreSQL answers them all (one statement still).
+  const cacheKeys = [...ids.map(keys.post), ...ids.map(keys.postStats)];
+  const raw = await withRedis(
+    deps.redis,
+    () => mgetMany(deps.redis, cacheKeys),
+    () => cacheKeys.map(() => null),
+  );
   const posts = new Map<string, CachedPost>();
   const counts = new Map<string, number>();
   ids.forEach((id, i) => {
@@ -37,7 +44,12 @@ export async function hydratePosts(
   const knownAuthors = [...new Set([...posts.values()].map((p) => p.author_id))];
   const users = new Map<string, CachedUser>();
   if (knownAuthors.length) {
-    const rawUsers = await mgetMany(deps.redis, knownAuthors.map(keys.user));
+    const userKeys = knownAuthors.map(keys.user);
+    const rawUsers = await withRedis(
+      deps.redis,
+      () => mgetMany(deps.redis, userKeys),
+      () => userKeys.map(() => null),
+    );
     knownAuthors.forEach((id, i) => {
       const u = rawUsers[i];
       if (u) users.set(id, JSON.parse(u) as CachedUser);
@@ -66,11 +78,12 @@ export async function hydratePosts(
     for (const s of statRows) counts.set(s.post_id, s.like_count);
     liked = new Set(rows.liked);
     // Cache fills are best effort: a failed write costs the next reader a query, nothing more.
-    await Promise.all([
-      cachePosts(deps.redis, rows.posts, ttl),
-      cacheUsers(deps.redis, rows.users, ttl),
-      cacheLikeCounts(deps.redis, statRows, ttl),
-    ]).catch(() => {});
+    if (!redisLooksDown(deps.redis))
+      await Promise.all([
+        cachePosts(deps.redis, rows.posts, ttl),
+        cacheUsers(deps.redis, rows.users, ttl),
+        cacheLikeCounts(deps.redis, statRows, ttl),
+      ]).catch(() => {});
   }
 
   const urls = await mediaUrls(deps, [

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { dependencyOf } from "../../core/dependency-errors.ts";
 import { AppError, type FieldError, problemOf } from "../../core/errors.ts";
 
 // Turns every error into RFC 9457 application/problem+json, gives each request an id, and
@@ -69,8 +70,15 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
     }
     case "NOT_FOUND":
       return new AppError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
-    default:
-      return null;
+    default: {
+      // An outage of PostgreSQL or Redis is not the client's mistake and not a bug here: 503
+      // with Retry-After, so clients and balancers back off and try again.
+      const down = dependencyOf(error);
+      if (!down) return null;
+      return new AppError("dependency_unavailable", `${down} is unavailable; retry shortly`, {
+        headers: { "retry-after": "1" },
+      });
+    }
   }
 }
 
@@ -125,6 +133,15 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
       const requestId = (ctx as { requestId?: string }).requestId ?? crypto.randomUUID();
       const path = new URL(request.url).pathname;
       let app = toAppError(code, error, request);
+      if (app?.code === "dependency_unavailable") {
+        opts.log?.({
+          level: "warn",
+          msg: "dependency unavailable",
+          request_id: requestId,
+          path,
+          error: String(error),
+        });
+      }
       if (!app) {
         opts.log?.({
           level: "error",

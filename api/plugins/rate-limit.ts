@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { type Config, perConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { checkRate, type RatePolicy, rateHeaders } from "../../core/rate-limit.ts";
+import { withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
 
@@ -29,10 +30,17 @@ export async function enforceRate(
 ): Promise<void> {
   const policy = policiesOf(deps.config)[which];
   if (policy.limit === 0) return;
-  let decision: Awaited<ReturnType<typeof checkRate>>;
-  try {
-    decision = await checkRate(deps.redis, keys.rate(policy.name, subject), policy);
-  } catch (e) {
+  // null: Redis unreachable or hung (the breaker then spares the next requests the wait).
+  let failure: unknown = null;
+  const decision = await withRedis(
+    deps.redis,
+    () => checkRate(deps.redis, keys.rate(policy.name, subject), policy),
+    () => null,
+  ).catch((e) => {
+    failure = e;
+    return null;
+  });
+  if (!decision) {
     if (which === "auth")
       throw new AppError(
         "not_ready",
@@ -46,7 +54,7 @@ export async function enforceRate(
       level: "warn",
       msg: "rate limit skipped: Redis unreachable",
       policy: policy.name,
-      error: String(e),
+      error: String(failure ?? "Redis is down"),
     });
     return;
   }

@@ -1,4 +1,5 @@
 import { POPULAR_SIZE } from "../../core/cache.ts";
+import { withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { popularPosts } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
@@ -11,10 +12,16 @@ import type { WirePost } from "../hydrate/present.ts";
 const POPULAR_TTL_SECONDS = 300;
 
 export async function readPopular(deps: Deps, viewerId: string, limit: number): Promise<WirePost[]> {
-  let ids = await deps.redis.zrange(keys.popular, "0", String(limit - 1), "REV");
-  if (ids.length === 0 && (await deps.redis.exists(keys.popular)) === 0) {
+  // null: Redis is down, the ranking comes from PostgreSQL and is not cached.
+  let ids: string[] | null = await withRedis(
+    deps.redis,
+    () => deps.redis.zrange(keys.popular, "0", String(limit - 1), "REV"),
+    () => null,
+  );
+  if (ids === null || (ids.length === 0 && (await deps.redis.exists(keys.popular)) === 0)) {
+    const redisUp = ids !== null;
     const rows = await popularPosts(deps.sql, deps.config.POPULAR_WINDOW_HOURS, POPULAR_SIZE);
-    if (rows.length > 0) {
+    if (redisUp && rows.length > 0) {
       const args = rows.flatMap((r) => [r.like_count, r.post_id]);
       await deps.redis
         .multi()
