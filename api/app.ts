@@ -1,5 +1,6 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
+import { knownAddresses } from "../core/dependency-errors.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { Deps } from "./deps.ts";
 import { feedRoutes } from "./feed/routes.ts";
@@ -27,6 +28,7 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(
       problemPlugin({
         log: opts.log,
+        known: knownAddresses(deps.config),
         // An image at the limit plus room for the multipart envelope.
         maxBodyBytes: deps.config.MEDIA_MAX_BYTES + 64 * 1024,
         onRequestDone: (r) => {

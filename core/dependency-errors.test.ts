@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { dependencyOf } from "./dependency-errors.ts";
+import { dependencyOf, knownAddresses } from "./dependency-errors.ts";
 
 // Shapes as the drivers throw them (recorded from postgres.js 3.4 and ioredis 6 against a
 // closed port, a terminated backend and a stopped Redis).
@@ -24,6 +24,20 @@ describe("dependencyOf", () => {
     expect(dependencyOf(max)).toBe("Redis");
     expect(dependencyOf(new Error("Command timed out"))).toBe("Redis");
     expect(dependencyOf(new Error("Connection is closed."))).toBe("Redis");
+  });
+
+  test("a refused socket is named by the address it was refused at", () => {
+    const known = knownAddresses({
+      DATABASE_URL: "postgres://u:p@127.0.0.1:55432/feed",
+      S3_ENDPOINT: "http://127.0.0.1:9500",
+    });
+    expect(dependencyOf(sock("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:55432"), known)).toBe(
+      "PostgreSQL",
+    );
+    expect(dependencyOf(sock("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:9500"), known)).toBe("S3");
+    expect(dependencyOf(sock("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1"), known)).toBe(
+      "a backing service",
+    );
   });
 
   test("a refused socket names no service it cannot know", () => {

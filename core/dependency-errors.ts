@@ -3,7 +3,31 @@
 // about its request was wrong), everything else stays a 500. Matched on the drivers' own error
 // codes and names, never on free text where a code exists.
 
-export type Dependency = "PostgreSQL" | "Redis" | "a backing service";
+export type Dependency = "PostgreSQL" | "Redis" | "S3" | "a backing service";
+
+/** A service's `host:port`, to name the service behind a bare socket error. */
+export interface KnownAddress {
+  address: string;
+  name: Dependency;
+}
+
+/** The addresses of the services a config names (DATABASE_URL, S3_ENDPOINT). */
+export function knownAddresses(c: {
+  DATABASE_URL: string;
+  S3_ENDPOINT?: string | undefined;
+}): KnownAddress[] {
+  const out: KnownAddress[] = [];
+  const add = (url: string | undefined, name: Dependency, defaultPort: string) => {
+    if (!url) return;
+    try {
+      const u = new URL(url);
+      out.push({ address: `${u.hostname}:${u.port || defaultPort}`, name });
+    } catch {}
+  };
+  add(c.DATABASE_URL, "PostgreSQL", "5432");
+  add(c.S3_ENDPOINT, "S3", c.S3_ENDPOINT?.startsWith("https:") ? "443" : "80");
+  return out;
+}
 
 // postgres.js's own connection errors.
 const PG_CONNECTION_CODES = new Set([
@@ -37,7 +61,7 @@ const REDIS_OUTAGE_MESSAGES = [
   "Reached the max retries per request limit",
 ];
 
-export function dependencyOf(err: unknown): Dependency | null {
+export function dependencyOf(err: unknown, known: readonly KnownAddress[] = []): Dependency | null {
   if (!err || typeof err !== "object") return null;
   const e = err as { name?: unknown; code?: unknown; message?: unknown };
   const name = typeof e.name === "string" ? e.name : "";
@@ -47,6 +71,7 @@ export function dependencyOf(err: unknown): Dependency | null {
   if (name === "MaxRetriesPerRequestError" || REDIS_OUTAGE_MESSAGES.some((m) => message.startsWith(m)))
     return "Redis";
   if (PG_CONNECTION_CODES.has(code)) return "PostgreSQL";
-  if (SOCKET_CODES.has(code)) return "a backing service";
+  if (SOCKET_CODES.has(code))
+    return known.find((k) => message.includes(k.address))?.name ?? "a backing service";
   return null;
 }

@@ -75,3 +75,9 @@ export async function purgePublished(sql: AnySql, olderThanHours: number, limit 
         AND created_at < now() - make_interval(hours => ${olderThanHours}) LIMIT ${limit})) RETURNING 1`;
   return rows.length;
 }
+
+/** Outbox rows not yet published, of any age (draining waits for 0). */
+export async function unpublishedCount(sql: AnySql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
+  return row?.n ?? 0;
+}

@@ -159,3 +159,11 @@ export async function userIdsAfter(sql: AnySql, after: string, limit: number): P
   >`SELECT id::text FROM users WHERE id > ${after} ORDER BY id LIMIT ${limit}`;
   return rows.map((r) => r.id);
 }
+
+/** Posts whose text starts with `prefix`, counted per text: a command applied twice shows as 2. */
+export async function postCountsByText(sql: AnySql, prefix: string): Promise<Map<string, number>> {
+  const rows = await sql<{ text: string; n: number }[]>`
+    SELECT text, count(*)::int AS n FROM posts
+    WHERE starts_with(text, ${prefix}) GROUP BY text`;
+  return new Map(rows.map((r) => [r.text, r.n]));
+}

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { dependencyOf } from "../../core/dependency-errors.ts";
+import { type Dependency, dependencyOf, type KnownAddress } from "../../core/dependency-errors.ts";
 import { AppError, type FieldError, problemOf } from "../../core/errors.ts";
 
 // Turns every error into RFC 9457 application/problem+json, gives each request an id, and
@@ -39,7 +39,12 @@ function fieldErrors(err: ValidationLike, request: Request): FieldError[] {
   return out;
 }
 
-function toAppError(code: string | number, error: unknown, request: Request): AppError | null {
+function toAppError(
+  code: string | number,
+  error: unknown,
+  request: Request,
+  known: readonly KnownAddress[] = [],
+): AppError | null {
   if (error instanceof AppError) return error;
   switch (code) {
     case "VALIDATION": {
@@ -73,107 +78,145 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
     default: {
       // An outage of PostgreSQL or Redis is not the client's mistake and not a bug here: 503
       // with Retry-After, so clients and balancers back off and try again.
-      const down = dependencyOf(error);
-      if (!down) return null;
-      return new AppError("dependency_unavailable", `${down} is unavailable; retry shortly`, {
-        headers: { "retry-after": "1" },
-      });
+      const down = dependencyOf(error, known);
+      return down ? unavailable(down) : null;
     }
   }
 }
 
+const unavailable = (down: Dependency) =>
+  new AppError("dependency_unavailable", `${down} is unavailable; retry shortly`, {
+    headers: { "retry-after": "1" },
+  });
+
+/**
+ * How long after an outage error requests fail at once. A request arriving while PostgreSQL is
+ * down would otherwise queue in postgres.js until a connection succeeds; answering 503 now lets
+ * clients and balancers back off. The first request after the window tries for real.
+ */
+const PG_OPEN_MS = 1_000;
+/** Routes that answer without PostgreSQL, or that report on it themselves. */
+const OPS_PATHS = new Set(["/health", "/ready", "/metrics", "/docs", "/openapi.json"]);
+
 export interface ProblemOptions {
+  /** Services' addresses, to name the one behind a bare socket error (core/dependency-errors.ts). */
+  known?: readonly KnownAddress[];
   /** Bodies declared longer than this are refused with 413 before they are read. */
   maxBodyBytes?: number;
   onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
   log?: (line: Record<string, unknown>) => void;
 }
 
-export const problemPlugin = (opts: ProblemOptions = {}) =>
-  new Elysia({ name: "problem" })
-    .onRequest(({ request }) => {
-      const declared = Number(request.headers.get("content-length") ?? 0);
-      if (opts.maxBodyBytes && declared > opts.maxBodyBytes) {
-        throw new AppError(
-          "payload_too_large",
-          `the request body is ${declared} bytes; at most ${opts.maxBodyBytes} are accepted`,
-        );
-      }
-    })
-    .derive({ as: "global" }, ({ request }) => {
-      // A parameter given twice is ambiguous (which limit?): refused rather than guessed.
-      const seen = new Set<string>();
-      for (const k of new URL(request.url).searchParams.keys()) {
-        if (seen.has(k)) {
-          throw new AppError("validation_failed", `invalid query: parameter "${k}" is given more than once`, {
-            errors: [{ location: "query", path: k, message: "given more than once" }],
+export const problemPlugin = (opts: ProblemOptions = {}) => {
+  let pgDownUntil = 0;
+  // Set first thing, so requests refused before routing (413, a fast 503) are timed too.
+  const startedAt = new WeakMap<Request, number>();
+  const shortCircuited = new WeakSet<AppError>();
+  return (
+    new Elysia({ name: "problem" })
+      .onRequest(({ request }) => {
+        startedAt.set(request, performance.now());
+        if (pgDownUntil > performance.now() && !OPS_PATHS.has(new URL(request.url).pathname)) {
+          const refused = unavailable("PostgreSQL");
+          shortCircuited.add(refused);
+          throw refused;
+        }
+        const declared = Number(request.headers.get("content-length") ?? 0);
+        if (opts.maxBodyBytes && declared > opts.maxBodyBytes) {
+          throw new AppError(
+            "payload_too_large",
+            `the request body is ${declared} bytes; at most ${opts.maxBodyBytes} are accepted`,
+          );
+        }
+      })
+      .derive({ as: "global" }, ({ request }) => {
+        // A parameter given twice is ambiguous (which limit?): refused rather than guessed.
+        const seen = new Set<string>();
+        for (const k of new URL(request.url).searchParams.keys()) {
+          if (seen.has(k)) {
+            throw new AppError(
+              "validation_failed",
+              `invalid query: parameter "${k}" is given more than once`,
+              {
+                errors: [{ location: "query", path: k, message: "given more than once" }],
+              },
+            );
+          }
+          seen.add(k);
+        }
+        const incoming = request.headers.get("x-request-id");
+        const requestId =
+          incoming && /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+        return { requestId };
+      })
+      .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
+        set.headers["x-request-id"] = requestId;
+      })
+      // Bodies are JSON, or multipart for uploads; anything else is refused before
+      // a parser can make sense of it.
+      .onParse({ as: "global" }, ({ request, contentType }) => {
+        if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+        if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
+          throw new AppError(
+            "unsupported_media_type",
+            `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
+          );
+        }
+      })
+      .onError({ as: "global" }, ({ code, error, request, set, ...ctx }) => {
+        const requestId = (ctx as { requestId?: string }).requestId ?? crypto.randomUUID();
+        const path = new URL(request.url).pathname;
+        let app = toAppError(code, error, request, opts.known);
+        // Only a real failure (not this plugin's own refusal) keeps the window open.
+        if (
+          app?.code === "dependency_unavailable" &&
+          app.detail.startsWith("PostgreSQL") &&
+          !shortCircuited.has(app)
+        )
+          pgDownUntil = performance.now() + PG_OPEN_MS;
+        if (app?.code === "dependency_unavailable") {
+          opts.log?.({
+            level: "warn",
+            msg: "dependency unavailable",
+            request_id: requestId,
+            path,
+            error: String(error),
           });
         }
-        seen.add(k);
-      }
-      const incoming = request.headers.get("x-request-id");
-      const requestId = incoming && /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : crypto.randomUUID();
-      return { requestId, startedAt: performance.now() };
-    })
-    .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
-      set.headers["x-request-id"] = requestId;
-    })
-    // Bodies are JSON, or multipart for uploads; anything else is refused before
-    // a parser can make sense of it.
-    .onParse({ as: "global" }, ({ request, contentType }) => {
-      if (!request.body || request.method === "GET" || request.method === "HEAD") return;
-      if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
-        throw new AppError(
-          "unsupported_media_type",
-          `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
-        );
-      }
-    })
-    .onError({ as: "global" }, ({ code, error, request, set, ...ctx }) => {
-      const requestId = (ctx as { requestId?: string }).requestId ?? crypto.randomUUID();
-      const path = new URL(request.url).pathname;
-      let app = toAppError(code, error, request);
-      if (app?.code === "dependency_unavailable") {
-        opts.log?.({
-          level: "warn",
-          msg: "dependency unavailable",
-          request_id: requestId,
-          path,
-          error: String(error),
+        if (!app) {
+          opts.log?.({
+            level: "error",
+            msg: "unhandled error",
+            request_id: requestId,
+            path,
+            error: String((error as Error)?.stack ?? error),
+          });
+          app = new AppError(
+            "internal",
+            `an unexpected error occurred; quote request id ${requestId} when reporting it`,
+          );
+        }
+        const problem = problemOf(app, path, requestId);
+        set.status = app.status;
+        return new Response(JSON.stringify(problem), {
+          status: app.status,
+          headers: {
+            "content-type": "application/problem+json",
+            "x-request-id": requestId,
+            ...(app.extra.headers ?? {}),
+          },
         });
-      }
-      if (!app) {
-        opts.log?.({
-          level: "error",
-          msg: "unhandled error",
-          request_id: requestId,
-          path,
-          error: String((error as Error)?.stack ?? error),
+      })
+      .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
+        const started = startedAt.get(request);
+        if (started === undefined || !opts.onRequestDone) return;
+        const status = typeof set.status === "number" ? set.status : 200;
+        opts.onRequestDone({
+          method: request.method,
+          route: route || "unmatched",
+          status,
+          seconds: (performance.now() - started) / 1000,
         });
-        app = new AppError(
-          "internal",
-          `an unexpected error occurred; quote request id ${requestId} when reporting it`,
-        );
-      }
-      const problem = problemOf(app, path, requestId);
-      set.status = app.status;
-      return new Response(JSON.stringify(problem), {
-        status: app.status,
-        headers: {
-          "content-type": "application/problem+json",
-          "x-request-id": requestId,
-          ...(app.extra.headers ?? {}),
-        },
-      });
-    })
-    .onAfterResponse({ as: "global" }, ({ request, route, set, ...ctx }) => {
-      const startedAt = (ctx as { startedAt?: number }).startedAt;
-      if (startedAt === undefined || !opts.onRequestDone) return;
-      const status = typeof set.status === "number" ? set.status : 200;
-      opts.onRequestDone({
-        method: request.method,
-        route: route || "unmatched",
-        status,
-        seconds: (performance.now() - startedAt) / 1000,
-      });
-    });
+      })
+  );
+};

@@ -62,7 +62,7 @@ interface User {
 }
 
 /** A small deterministic PRNG (mulberry32): the same seed makes the same graph. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -74,7 +74,11 @@ function prng(seed: number): () => number {
 }
 
 /** Runs fn over items with at most n in flight. */
-async function inPool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function inPool<T>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(n, items.length) }, async () => {

@@ -27,6 +27,11 @@ export class Stack {
     process.once("exit", this.onExit);
   }
 
+  /** The newest process started under `name`, if any. */
+  get(name: string): Proc | undefined {
+    return this.procs.findLast((p) => p.name === name);
+  }
+
   /** Starts a child with stdout and stderr to `<dir>/<name>.log`. */
   spawn(name: string, cmd: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Proc {
     const log = join(this.dir, `${name}.log`);

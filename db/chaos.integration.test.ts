@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { installPoison, removePoison } from "./chaos.ts";
+import { insertOutbox, markPublished, unpublishedCount } from "./outbox.ts";
+import { insertPost } from "./posts.ts";
+import { insertOwnFeedItem } from "./projections.ts";
+import { postCountsByText } from "./reconcile.ts";
+import { openTestDb, type TestDb } from "./testing.ts";
+
+// The chaos suite's database helpers (perf/chaos/run.ts): the poison it injects and removes,
+// and the counts it checks with.
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await openTestDb();
+});
+afterAll(async () => {
+  await removePoison(db.sql);
+  await db.close();
+});
+
+describe("poison", () => {
+  test("feed rows of the poisoned author are refused until the poison is removed; others pass", async () => {
+    const victim = await db.makeUser();
+    const other = await db.makeUser();
+    const p = await insertPost(db.sql, victim.id, "poisoned");
+    const q = await insertPost(db.sql, other.id, "fine");
+    await installPoison(db.sql, victim.id);
+    await installPoison(db.sql, victim.id); // twice is fine
+    await expect(insertOwnFeedItem(db.sql, p.id, victim.id)).rejects.toThrow(/chaos poison/);
+    await insertOwnFeedItem(db.sql, q.id, other.id);
+    await removePoison(db.sql);
+    await insertOwnFeedItem(db.sql, p.id, victim.id);
+    const rows = await db.sql`SELECT 1 FROM user_feed WHERE user_id = ${victim.id} AND post_id = ${p.id}`;
+    expect(rows.length).toBe(1);
+  });
+});
+
+describe("counts", () => {
+  test("posts per text under a prefix; unpublished outbox rows", async () => {
+    await db.reset();
+    const u = await db.makeUser();
+    await insertPost(db.sql, u.id, "run-1 #1");
+    await insertPost(db.sql, u.id, "run-1 #2");
+    await insertPost(db.sql, u.id, "run-1 #2");
+    await insertPost(db.sql, u.id, "run-2 #1");
+    expect([...(await postCountsByText(db.sql, "run-1 #"))].sort()).toEqual([
+      ["run-1 #1", 1],
+      ["run-1 #2", 2],
+    ]);
+    expect(await unpublishedCount(db.sql)).toBe(0);
+    const row = await insertOutbox(db.sql, {
+      shard: 1,
+      stream: "feed:events:{0}",
+      type: "PostCreated",
+      event: {},
+    });
+    expect(await unpublishedCount(db.sql)).toBe(1);
+    await markPublished(db.sql, [row.id]);
+    expect(await unpublishedCount(db.sql)).toBe(0);
+  });
+});

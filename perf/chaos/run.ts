@@ -1,0 +1,636 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Config, parseConfig } from "../../core/config.ts";
+import { randomShard } from "../../core/ids.ts";
+import { createRedis, type RedisClient } from "../../core/redis.ts";
+import { signAccessToken } from "../../core/tokens.ts";
+import { installPoison, removePoison } from "../../db/chaos.ts";
+import { createSql, type Sql } from "../../db/client.ts";
+import { migrate } from "../../db/migrate.ts";
+import { unpublishedCount } from "../../db/outbox.ts";
+import { postCountsByText, reconcile } from "../../db/reconcile.ts";
+import { insertUser } from "../../db/users.ts";
+import { listDeadLetters, replayDeadLetters } from "../../projector/dlq.ts";
+import { backlogOf, inPool, prng } from "../cluster/scenario.ts";
+import { portInUse, redisCli, Stack } from "../cluster/stack.ts";
+import { ChaosLoad, type ChaosUser, type LoadStats } from "./load.ts";
+import { PgServer } from "./pg-server.ts";
+
+// The chaos suite (./dev chaos; a short version in ./dev test): a stack of its own — PostgreSQL,
+// Redis (appendonly, noeviction), one api and one projector, all on loopback and all children
+// of this process — under a steady open-model load. Each fault is injected while the load runs,
+// then healed; the load goes on a little, stops, the run waits for every process to be ready
+// again by itself, settles the writes that got no definite answer (same Idempotency-Key), waits
+// for the projector to drain, and reconciles the write model with the read model. A fault
+// passes only with lost=0 duplicated=0 stale_counts=0 unpublished=0 dlq=0, no request hung, no
+// 5xx but 503, every error a problem+json, and no process restarted that the fault did not kill.
+// A supervisor restarts a killed api or projector, as compose's restart policy or systemd would.
+
+export interface ChaosOptions {
+  dir: string;
+  short: boolean;
+  /** Requests per second of the background load. */
+  rate: number;
+  seed: number;
+  /** Only these faults (by name); all when empty. */
+  only?: readonly string[];
+  log?: (msg: string) => void;
+  ports?: { pg: number; redis: number; api: number; projector: number };
+}
+
+export interface FaultResult {
+  name: string;
+  detail: string;
+  ok: boolean;
+  lost: number;
+  duplicated: number;
+  stale_counts: number;
+  unpublished: number;
+  dlq: number;
+  load: LoadStats;
+  restarts: Record<string, number>;
+  recoveredMs: number;
+  drainedMs: number;
+  problems: string[];
+  notes: string[];
+}
+
+export interface ChaosResult {
+  ok: boolean;
+  faults: FaultResult[];
+  /** Acknowledged posts missing, or any post stored twice, counted by their unique texts. */
+  commandsLost: number;
+  commandsDoubled: number;
+  postsSent: number;
+  requests: number;
+  fiveHundreds: number;
+  elapsedMs: number;
+  config: Record<string, string>;
+}
+
+const DEFAULT_PORTS = { pg: 55462, redis: 7301, api: 3301, projector: 9301 };
+
+interface Ctx {
+  o: ChaosOptions;
+  stack: Stack;
+  pg: PgServer;
+  sv: Supervisor;
+  load: ChaosLoad;
+  sql: Sql;
+  redis: RedisClient;
+  config: Config;
+  apiUrl: string;
+  projectorUrl: string;
+  redisPort: number;
+  crashFile: string;
+  pushAuthors: ChaosUser[];
+  poison: ChaosUser;
+  rnd: () => number;
+}
+
+interface Fault {
+  name: string;
+  /** Processes the fault itself kills (their restarts are expected). */
+  kills?: Record<string, number>;
+  /** Injects and heals, while the load runs; returns what it did. */
+  run(c: Ctx, r: { problems: string[]; notes: string[] }): Promise<string>;
+  /** After the drain: what the reconcile should show before the fault's own repair, if any. */
+  repair?(c: Ctx, r: { problems: string[]; notes: string[] }): Promise<void>;
+}
+
+/** Restarts the api or projector when it exits, as a process manager would. */
+class Supervisor {
+  readonly restarts = new Map<string, number>();
+  private stopping = false;
+  private readonly specs = new Map<string, { entry: string; env: Record<string, string>; ready: string }>();
+
+  constructor(private readonly stack: Stack) {}
+
+  async start(name: string, entry: string, env: Record<string, string>, ready: string): Promise<void> {
+    this.specs.set(name, { entry, env, ready });
+    await this.launch(name);
+  }
+
+  private async launch(name: string): Promise<void> {
+    const spec = this.specs.get(name)!;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const p = await this.stack.startService(name, spec.entry, spec.env, spec.ready);
+        void p.proc.exited.then(() => {
+          if (this.stopping) return;
+          this.restarts.set(name, (this.restarts.get(name) ?? 0) + 1);
+          setTimeout(() => void this.launch(name), 300);
+        });
+        return;
+      } catch (e) {
+        if (this.stopping || attempt >= 5) throw e;
+        await Bun.sleep(1000);
+      }
+    }
+  }
+
+  pid(name: string): number | undefined {
+    const p = this.stack.get(name);
+    return p && p.proc.exitCode === null && p.proc.signalCode === null ? p.proc.pid : undefined;
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.restarts);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await this.stack.stop([...this.specs.keys()]);
+  }
+}
+
+const sleep = (ms: number) => Bun.sleep(ms);
+
+async function getStatus(
+  url: string,
+  timeoutMs: number,
+): Promise<{ status: number; problem: boolean } | "hung" | "refused"> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await res.text();
+    const problem =
+      (res.headers.get("content-type") ?? "").startsWith("application/problem+json") &&
+      (JSON.parse(body || "{}") as { status?: number }).status === res.status;
+    return { status: res.status, problem };
+  } catch (e) {
+    const name = (e as Error)?.name;
+    return name === "TimeoutError" || name === "AbortError" ? "hung" : "refused";
+  }
+}
+
+/** While a dependency is down, both services say so promptly: 503 problem+json, never a hang. */
+async function probeDown(c: Ctx, r: { problems: string[]; notes: string[] }, what: string): Promise<void> {
+  const api = await getStatus(`${c.apiUrl}/ready`, 3000);
+  const projector = await getStatus(`${c.projectorUrl}/ready`, 3000);
+  const apiOk = typeof api === "object" && api.status === 503 && api.problem;
+  const projectorOk = typeof projector === "object" && projector.status === 503;
+  r.notes.push(
+    `${what}: api /ready ${typeof api === "object" ? `${api.status}${api.problem ? " problem+json" : ""}` : api}, projector /ready ${typeof projector === "object" ? projector.status : projector}`,
+  );
+  if (!apiOk) r.problems.push(`api /ready while ${what} answered ${JSON.stringify(api)}, not a 503 problem`);
+  if (!projectorOk)
+    r.problems.push(`projector /ready while ${what} answered ${JSON.stringify(projector)}, not 503`);
+}
+
+async function waitReady(c: Ctx, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const [a, p] = await Promise.all([
+      getStatus(`${c.apiUrl}/ready`, 2000),
+      getStatus(`${c.projectorUrl}/ready`, 2000),
+    ]);
+    if (typeof a === "object" && a.status === 200 && typeof p === "object" && p.status === 200)
+      return Date.now() - t0;
+    await sleep(100);
+  }
+  throw new Error(`the api and projector were not both ready ${timeoutMs} ms after the fault healed`);
+}
+
+async function waitDrained(c: Ctx, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  let last = "";
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
+      const unpublished = await unpublishedCount(c.sql);
+      last = JSON.stringify({ ...b, unpublished });
+      if (b.undelivered === 0 && b.pending === 0 && b.fanoutJobs === 0 && unpublished === 0)
+        return Date.now() - t0;
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(200);
+  }
+  throw new Error(`not drained ${timeoutMs} ms after the load stopped: ${last}`);
+}
+
+async function check(c: Ctx) {
+  const rec = await reconcile(c.sql, {
+    feedMaxItems: c.config.FEED_MAX_ITEMS,
+    pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
+    activeDays: c.config.FEED_ACTIVE_DAYS,
+    unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
+  });
+  const dlq = (await listDeadLetters(c.redis, 1000)).length;
+  return { ...rec, dlq };
+}
+
+// ------------------------------------------------------------------------------------ faults
+
+const faults: Fault[] = [
+  {
+    name: "projector-kill",
+    async run(c, r) {
+      const n = c.o.short ? 2 : 5;
+      for (let i = 0; i < n; i++) {
+        // A burst of posts by authors with followers, then the kill while they fan out.
+        const burst = c.load.burst(c.pushAuthors, 12);
+        await sleep(30 + Math.floor(c.rnd() * 120));
+        const pid = await waitPid(c, "projector");
+        process.kill(pid, "SIGKILL");
+        await burst;
+        await sleep(1500 + Math.floor(c.rnd() * 1500));
+      }
+      this.kills = { projector: n };
+      r.notes.push(`${n} kills, each ~30–150 ms into a burst of 12 posts`);
+      return `kill -9 the projector ×${n}, mid-batch`;
+    },
+  },
+  {
+    name: "api-crash-after-commit",
+    async run(c, r) {
+      const n = c.o.short ? 1 : 3;
+      for (let i = 0; i < n; i++) {
+        const pid = await waitPid(c, "api");
+        writeFileSync(c.crashFile, "");
+        // The next command commits, then the api dies before its XADD.
+        const end = Date.now() + 10_000;
+        while (c.sv.pid("api") === pid && Date.now() < end) await sleep(20);
+        if (c.sv.pid("api") === pid) r.problems.push("the api did not crash after a commit within 10 s");
+        await sleep(2000);
+      }
+      this.kills = { api: n };
+      r.notes.push(`${n} crashes; the killed commands were retried with their Idempotency-Keys`);
+      return `kill -9 the api between commit and XADD ×${n} (fault hook)`;
+    },
+  },
+  {
+    name: "redis-kill",
+    async run(c, r) {
+      const down = c.o.short ? 2000 : 5000;
+      const p = c.stack.get(`redis-${c.redisPort}`)!;
+      p.proc.kill("SIGKILL");
+      await p.proc.exited;
+      await sleep(600);
+      await probeDown(c, r, "Redis is down");
+      await sleep(Math.max(0, down - 600));
+      c.stack.startRedis([c.redisPort], { cluster: false });
+      await waitRedis(c.redisPort);
+      return `kill -9 Redis, ${down / 1000} s down, restart from its AOF`;
+    },
+  },
+  {
+    name: "redis-flushall",
+    async run(c, r) {
+      const reply = redisCli(c.redisPort, "flushall");
+      if (reply !== "OK") r.problems.push(`FLUSHALL answered ${reply}`);
+      return "FLUSHALL Redis (streams, groups and caches gone)";
+    },
+  },
+  {
+    name: "redis-sigstop",
+    async run(c, r) {
+      const p = c.stack.get(`redis-${c.redisPort}`)!;
+      p.proc.kill("SIGSTOP");
+      try {
+        await sleep(3000);
+        await probeDown(c, r, "Redis hangs");
+        await sleep(7000);
+      } finally {
+        p.proc.kill("SIGCONT");
+      }
+      return "SIGSTOP Redis for 10 s (a hang: connections stay open), then SIGCONT";
+    },
+  },
+  {
+    name: "pg-restart",
+    async run(c, r) {
+      const down = c.o.short ? 2000 : 5000;
+      c.pg.stop("immediate");
+      await sleep(500);
+      await probeDown(c, r, "PostgreSQL is down");
+      await sleep(Math.max(0, down - 500));
+      c.pg.start();
+      return `PostgreSQL stopped (immediate: a crash), ${down / 1000} s down, restarted with WAL recovery`;
+    },
+  },
+  {
+    name: "poison",
+    async run(c, r) {
+      await installPoison(c.sql, c.poison.id);
+      await c.load.postAs(c.poison);
+      // Every delivery fails until MAX_DELIVERIES, then the entry is dead-lettered.
+      const end = Date.now() + 30_000;
+      while (Date.now() < end && (await listDeadLetters(c.redis, 10)).length === 0) await sleep(200);
+      const letters = await listDeadLetters(c.redis, 10);
+      if (letters.length === 0) r.problems.push("the poison event was not dead-lettered within 30 s");
+      else
+        r.notes.push(
+          `dead-lettered: ${letters.map((l) => `${l.type} ${l.event_id} after ${l.deliveries} deliveries (${l.error.slice(0, 80)})`).join("; ")}`,
+        );
+      return "a poison event (a projection that throws) fills the DLQ; fixed, then replayed";
+    },
+    async repair(c, r) {
+      // Before the fix the run must see the damage: the post missing from feeds, one dead letter.
+      const before = await check(c);
+      r.notes.push(`before the fix: lost=${before.lost} dlq=${before.dlq}`);
+      if (before.lost === 0 || before.dlq === 0)
+        r.problems.push(
+          `the poison left no trace for reconcile to find (lost=${before.lost} dlq=${before.dlq})`,
+        );
+      await removePoison(c.sql);
+      const replayed = await replayDeadLetters(c.redis, "all");
+      r.notes.push(`fixed (trigger dropped), replayed ${replayed}`);
+      await waitDrained(c, 60_000);
+    },
+  },
+];
+
+async function waitPid(c: Ctx, name: string): Promise<number> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    const pid = c.sv.pid(name);
+    if (pid) return pid;
+    await sleep(50);
+  }
+  throw new Error(`${name} is not running`);
+}
+
+async function waitRedis(port: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    if (redisCli(port, "ping") === "PONG") return;
+    await sleep(100);
+  }
+  throw new Error(`redis :${port} did not come back`);
+}
+
+// ------------------------------------------------------------------------------------ the run
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const started = Date.now();
+  const log = o.log ?? (() => {});
+  const ports = o.ports ?? DEFAULT_PORTS;
+  const stack = new Stack(o.dir);
+  const pg = new PgServer(o.dir, ports.pg);
+  const sv = new Supervisor(stack);
+  const runId = `${Date.now().toString(36)}`;
+  const env: Record<string, string> = {
+    NODE_ENV: "development",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: pg.url("feed_chaos"),
+    DATABASE_POOL_SIZE: "8",
+    REDIS_URL: `redis://127.0.0.1:${ports.redis}/0`,
+    REDIS_COMMAND_TIMEOUT_MS: "1000",
+    PORT: String(ports.api),
+    PROJECTOR_METRICS_PORT: String(ports.projector),
+    PUBLIC_URL: `http://127.0.0.1:${ports.api}`,
+    JWT_SECRET: "chaos-only-secret-0123456789abcdef-0123456789",
+    STREAM_PARTITIONS: "4",
+    CLAIM_TIMEOUT_MS: "3000",
+    RETRY_BASE_MS: "100",
+    RETRY_MAX_MS: "1000",
+    MAX_DELIVERIES: "4",
+    SWEEP_INTERVAL_MS: "500",
+    OUTBOX_GRACE_MS: "1500",
+    FANOUT_PULL_THRESHOLD: "30",
+    FANOUT_INLINE_MAX: "10",
+    RATE_LIMIT_READS_PER_MINUTE: "0",
+    RATE_LIMIT_WRITES_PER_MINUTE: "0",
+    RATE_LIMIT_AUTH_PER_MINUTE: "0",
+    FAULT_CRASH_AFTER_COMMIT_FILE: join(o.dir, "crash-after-commit"),
+    // No media in this run: thumbnails have their own group and tests.
+    S3_ENDPOINT: "",
+    LOAD_TEST_SECRET: "",
+  };
+  const config = parseConfig(env);
+  let sql: Sql | null = null;
+  let redis: RedisClient | null = null;
+  for (const [what, port] of Object.entries(ports))
+    if (await portInUse(port))
+      throw new Error(
+        `port ${port} (${what}) is already in use: another chaos run, or something else; stop it first`,
+      );
+  try {
+    log(
+      `stack: PostgreSQL :${ports.pg}, Redis :${ports.redis}, api :${ports.api}, projector :${ports.projector} (${o.dir})`,
+    );
+    pg.init();
+    pg.start();
+    pg.createDatabase("feed_chaos");
+    sql = createSql({ url: env.DATABASE_URL!, max: 4 });
+    await migrate(sql);
+    stack.startRedis([ports.redis], { cluster: false });
+    await waitRedis(ports.redis);
+    redis = createRedis(config, "feed-chaos");
+    redis.on("error", () => {});
+    await sv.start("api", "api/main.ts", env, `http://127.0.0.1:${ports.api}/ready`);
+    await sv.start("projector", "projector/main.ts", env, `http://127.0.0.1:${ports.projector}/ready`);
+
+    // The people: 40 users, a celebrity everyone follows (a pull author above the threshold),
+    // and a poison author only some follow; each user follows ~8 others, so some authors pass
+    // FANOUT_INLINE_MAX (the fan-out lane) and the rest are pushed inline.
+    const rnd = prng(o.seed);
+    const make = async (i: number): Promise<ChaosUser> => {
+      const u = await insertUser(sql!, {
+        shard: randomShard(),
+        handle: `x${runId}_${i}`.slice(0, 30),
+        display_name: `chaos ${i}`,
+      });
+      return { id: u.id, token: (await signAccessToken(config, u.id)).token };
+    };
+    const users: ChaosUser[] = [];
+    for (let i = 0; i < 40; i++) users.push(await make(i));
+    const celebrity = await make(100);
+    const poison = await make(101);
+    const load = new ChaosLoad({
+      base: `http://127.0.0.1:${ports.api}`,
+      users,
+      celebrity,
+      rate: o.rate,
+      runId,
+      seed: o.seed,
+      timeoutMs: 10_000,
+    });
+    const follows: [ChaosUser, ChaosUser][] = [];
+    for (const u of users) {
+      follows.push([u, celebrity]);
+      if (rnd() < 0.5) follows.push([u, poison]);
+      for (let k = 0; k < 8; k++) {
+        const v = users[Math.floor(rnd() * users.length)]!;
+        if (v !== u) follows.push([u, v]);
+      }
+    }
+    await inPool(follows, 8, async ([u, v]) => {
+      const res = await fetch(`http://127.0.0.1:${ports.api}/follows`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ user_id: v.id }),
+      });
+      if (res.status !== 201 && res.status !== 200)
+        throw new Error(`setup follow answered ${res.status}: ${await res.text()}`);
+    });
+    const c: Ctx = {
+      o,
+      stack,
+      pg,
+      sv,
+      load,
+      sql,
+      redis,
+      config,
+      apiUrl: `http://127.0.0.1:${ports.api}`,
+      projectorUrl: `http://127.0.0.1:${ports.projector}`,
+      redisPort: ports.redis,
+      crashFile: env.FAULT_CRASH_AFTER_COMMIT_FILE!,
+      pushAuthors: users.slice(0, 10),
+      poison,
+      rnd,
+    };
+    await waitDrained(c, 60_000);
+    log(`setup: ${users.length + 2} users, ${follows.length} follows; load ${o.rate} req/s`);
+
+    const results: FaultResult[] = [];
+    const chosen = o.only?.length ? faults.filter((f) => o.only!.includes(f.name)) : faults;
+    const warm = o.short ? 1500 : 3000;
+    const after = o.short ? 2000 : 5000;
+    for (const f of chosen) {
+      const r = { problems: [] as string[], notes: [] as string[] };
+      const restartsBefore = sv.snapshot();
+      f.kills = undefined;
+      load.resetStats();
+      load.start();
+      await sleep(warm);
+      let detail = f.name;
+      let recoveredMs = -1;
+      let drainedMs = -1;
+      try {
+        detail = await f.run(c, r);
+        await sleep(after);
+        await load.stop();
+        recoveredMs = await waitReady(c, 60_000);
+        const unresolved = await load.settleWrites(30_000);
+        if (unresolved > 0)
+          r.problems.push(`${unresolved} writes got no definite answer after the fault healed`);
+        drainedMs = await waitDrained(c, 90_000);
+        if (f.repair) await f.repair(c, r);
+      } catch (e) {
+        await load.stop();
+        r.problems.push((e as Error).message);
+      }
+      const rec = await check(c).catch((e) => {
+        r.problems.push(`reconcile failed: ${e}`);
+        return {
+          lost: -1,
+          duplicated: -1,
+          stale_counts: -1,
+          unpublished: -1,
+          dlq: -1,
+          examples: {} as Record<string, string[]>,
+        };
+      });
+      const stats = load.stats;
+      const restarts: Record<string, number> = {};
+      for (const [name, n] of Object.entries(sv.snapshot())) {
+        const d = n - (restartsBefore[name] ?? 0);
+        if (d) restarts[name] = d;
+      }
+      for (const name of ["api", "projector"]) {
+        const want = f.kills?.[name] ?? 0;
+        if ((restarts[name] ?? 0) !== want)
+          r.problems.push(
+            `${name} restarted ${restarts[name] ?? 0}× (the fault killed it ${want}×): it did not recover by itself`,
+          );
+      }
+      if (stats.hung) r.problems.push(`${stats.hung} requests hung (no answer within 10 s)`);
+      if (stats.unexpected5xx) r.problems.push(`${stats.unexpected5xx} 5xx answers other than 503`);
+      if (stats.badProblems)
+        r.problems.push(`${stats.badProblems} error answers were not valid problem+json`);
+      for (const [what, lines] of Object.entries(rec.examples))
+        for (const l of lines.slice(0, 3)) r.notes.push(`${what}: ${l}`);
+      const zero =
+        rec.lost === 0 &&
+        rec.duplicated === 0 &&
+        rec.stale_counts === 0 &&
+        rec.unpublished === 0 &&
+        rec.dlq === 0;
+      const result: FaultResult = {
+        name: f.name,
+        detail,
+        ok: zero && r.problems.length === 0,
+        lost: rec.lost,
+        duplicated: rec.duplicated,
+        stale_counts: rec.stale_counts,
+        unpublished: rec.unpublished,
+        dlq: rec.dlq,
+        load: stats,
+        restarts,
+        recoveredMs,
+        drainedMs,
+        problems: r.problems,
+        notes: r.notes,
+      };
+      results.push(result);
+      log(faultLine(result));
+      for (const p of r.problems) log(`     problem: ${p}`);
+      for (const e of stats.examples.slice(0, 3)) log(`     example: ${e}`);
+    }
+
+    // Every acknowledged post exists exactly once; none exists twice (counted by unique text).
+    const counts = await postCountsByText(sql, `chaos ${runId} #`);
+    let commandsLost = 0;
+    let commandsDoubled = 0;
+    for (const [text, rec] of load.posts) {
+      const n = counts.get(text) ?? 0;
+      if (n > 1) commandsDoubled++;
+      if (rec.acked && n !== 1) commandsLost++;
+    }
+    const requests = results.reduce((s, r) => s + r.load.sent, 0);
+    const fiveHundreds = results.reduce(
+      (s, r) => s + Object.entries(r.load.byStatus).reduce((t, [k, v]) => t + (Number(k) >= 500 ? v : 0), 0),
+      0,
+    );
+    return {
+      ok:
+        results.every((r) => r.ok) &&
+        commandsLost === 0 &&
+        commandsDoubled === 0 &&
+        results.length === chosen.length,
+      faults: results,
+      commandsLost,
+      commandsDoubled,
+      postsSent: load.posts.size,
+      requests,
+      fiveHundreds,
+      elapsedMs: Date.now() - started,
+      config: Object.fromEntries(
+        [
+          "STREAM_PARTITIONS",
+          "CLAIM_TIMEOUT_MS",
+          "MAX_DELIVERIES",
+          "SWEEP_INTERVAL_MS",
+          "OUTBOX_GRACE_MS",
+          "FANOUT_PULL_THRESHOLD",
+          "FANOUT_INLINE_MAX",
+          "REDIS_COMMAND_TIMEOUT_MS",
+        ].map((k) => [k, env[k]!]),
+      ),
+    };
+  } finally {
+    await sv.stopAll().catch(() => {});
+    redis?.disconnect();
+    await sql?.end({ timeout: 2 }).catch(() => {});
+    await stack.stop().catch(() => {});
+    try {
+      if (pg.running()) pg.stop("fast");
+    } catch {}
+  }
+}
+
+export function faultLine(r: FaultResult): string {
+  const s = r.load;
+  const statuses = Object.entries(s.byStatus)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([k, v]) => `${k}:${v}`)
+    .join(" ");
+  const restarts =
+    Object.entries(r.restarts)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(" ") || "none";
+  return `${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(22)} lost=${r.lost} duplicated=${r.duplicated} stale_counts=${r.stale_counts} unpublished=${r.unpublished} dlq=${r.dlq} | ${s.sent} requests (${statuses}; refused ${s.refused}, hung ${s.hung}) | restarts ${restarts} | ready ${r.recoveredMs} ms, drained ${r.drainedMs} ms after`;
+}
