@@ -47,3 +47,10 @@ export async function pingSql(sql: Sql, timeoutMs = 1000): Promise<boolean> {
   );
   return Promise.race([ping, timeout]);
 }
+
+/** Client connections PostgreSQL holds right now (every pool of every process counted). */
+export async function countClientConnections(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend'`;
+  return row?.n ?? 0;
+}

@@ -82,6 +82,7 @@ export class ChaosLoad {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly rnd: () => number;
   private s = emptyStats();
+  private latencies: number[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   private seq = 0;
 
@@ -97,6 +98,13 @@ export class ChaosLoad {
     const old = this.s;
     this.s = emptyStats();
     return old;
+  }
+
+  /** Latencies (ms) of the requests answered since the last call. */
+  takeLatencies(): number[] {
+    const out = this.latencies;
+    this.latencies = [];
+    return out;
   }
 
   get unresolvedWrites(): number {
@@ -269,6 +277,7 @@ export class ChaosLoad {
     key?: string,
   ): Promise<Outcome> {
     this.s.sent++;
+    const t0 = performance.now();
     try {
       const res = await fetch(`${this.o.base}${path}`, {
         method,
@@ -298,6 +307,7 @@ export class ChaosLoad {
             "badProblems",
           );
       }
+      this.latencies.push(performance.now() - t0);
       return { kind: "status", status: res.status, body: parsed };
     } catch (e) {
       const name = (e as Error)?.name;

@@ -1,20 +1,10 @@
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { type Config, parseConfig } from "../../core/config.ts";
-import { randomShard } from "../../core/ids.ts";
-import { createRedis, type RedisClient } from "../../core/redis.ts";
-import { signAccessToken } from "../../core/tokens.ts";
 import { installPoison, removePoison } from "../../db/chaos.ts";
-import { createSql, type Sql } from "../../db/client.ts";
-import { migrate } from "../../db/migrate.ts";
-import { unpublishedCount } from "../../db/outbox.ts";
 import { postCountsByText, reconcile } from "../../db/reconcile.ts";
-import { insertUser } from "../../db/users.ts";
 import { listDeadLetters, replayDeadLetters } from "../../projector/dlq.ts";
-import { backlogOf, inPool, prng } from "../cluster/scenario.ts";
-import { portInUse, redisCli, Stack } from "../cluster/stack.ts";
-import { ChaosLoad, type ChaosUser, type LoadStats } from "./load.ts";
-import { PgServer } from "./pg-server.ts";
+import { redisCli } from "../cluster/stack.ts";
+import type { ChaosUser, LoadStats } from "./load.ts";
+import { bootStack, type ChaosStack, getStatus, waitDrained, waitRedis } from "./stack.ts";
 
 // The chaos suite (./dev chaos; a short version in ./dev test): a stack of its own — PostgreSQL,
 // Redis (appendonly, noeviction), one api and one projector, all on loopback and all children
@@ -68,24 +58,10 @@ export interface ChaosResult {
   config: Record<string, string>;
 }
 
-const DEFAULT_PORTS = { pg: 55462, redis: 7301, api: 3301, projector: 9301 };
-
-interface Ctx {
+interface Ctx extends ChaosStack {
   o: ChaosOptions;
-  stack: Stack;
-  pg: PgServer;
-  sv: Supervisor;
-  load: ChaosLoad;
-  sql: Sql;
-  redis: RedisClient;
-  config: Config;
-  apiUrl: string;
-  projectorUrl: string;
-  redisPort: number;
   crashFile: string;
   pushAuthors: ChaosUser[];
-  poison: ChaosUser;
-  rnd: () => number;
 }
 
 interface Fault {
@@ -98,70 +74,7 @@ interface Fault {
   repair?(c: Ctx, r: { problems: string[]; notes: string[] }): Promise<void>;
 }
 
-/** Restarts the api or projector when it exits, as a process manager would. */
-class Supervisor {
-  readonly restarts = new Map<string, number>();
-  private stopping = false;
-  private readonly specs = new Map<string, { entry: string; env: Record<string, string>; ready: string }>();
-
-  constructor(private readonly stack: Stack) {}
-
-  async start(name: string, entry: string, env: Record<string, string>, ready: string): Promise<void> {
-    this.specs.set(name, { entry, env, ready });
-    await this.launch(name);
-  }
-
-  private async launch(name: string): Promise<void> {
-    const spec = this.specs.get(name)!;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const p = await this.stack.startService(name, spec.entry, spec.env, spec.ready);
-        void p.proc.exited.then(() => {
-          if (this.stopping) return;
-          this.restarts.set(name, (this.restarts.get(name) ?? 0) + 1);
-          setTimeout(() => void this.launch(name), 300);
-        });
-        return;
-      } catch (e) {
-        if (this.stopping || attempt >= 5) throw e;
-        await Bun.sleep(1000);
-      }
-    }
-  }
-
-  pid(name: string): number | undefined {
-    const p = this.stack.get(name);
-    return p && p.proc.exitCode === null && p.proc.signalCode === null ? p.proc.pid : undefined;
-  }
-
-  snapshot(): Record<string, number> {
-    return Object.fromEntries(this.restarts);
-  }
-
-  async stopAll(): Promise<void> {
-    this.stopping = true;
-    await this.stack.stop([...this.specs.keys()]);
-  }
-}
-
 const sleep = (ms: number) => Bun.sleep(ms);
-
-async function getStatus(
-  url: string,
-  timeoutMs: number,
-): Promise<{ status: number; problem: boolean } | "hung" | "refused"> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = await res.text();
-    const problem =
-      (res.headers.get("content-type") ?? "").startsWith("application/problem+json") &&
-      (JSON.parse(body || "{}") as { status?: number }).status === res.status;
-    return { status: res.status, problem };
-  } catch (e) {
-    const name = (e as Error)?.name;
-    return name === "TimeoutError" || name === "AbortError" ? "hung" : "refused";
-  }
-}
 
 /** While a dependency is down, both services say so promptly: 503 problem+json, never a hang. */
 async function probeDown(c: Ctx, r: { problems: string[]; notes: string[] }, what: string): Promise<void> {
@@ -189,24 +102,6 @@ async function waitReady(c: Ctx, timeoutMs: number): Promise<number> {
     await sleep(100);
   }
   throw new Error(`the api and projector were not both ready ${timeoutMs} ms after the fault healed`);
-}
-
-async function waitDrained(c: Ctx, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  let last = "";
-  while (Date.now() - t0 < timeoutMs) {
-    try {
-      const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
-      const unpublished = await unpublishedCount(c.sql);
-      last = JSON.stringify({ ...b, unpublished });
-      if (b.undelivered === 0 && b.pending === 0 && b.fanoutJobs === 0 && unpublished === 0)
-        return Date.now() - t0;
-    } catch (e) {
-      last = String(e);
-    }
-    await sleep(200);
-  }
-  throw new Error(`not drained ${timeoutMs} ms after the load stopped: ${last}`);
 }
 
 async function check(c: Ctx) {
@@ -351,147 +246,28 @@ async function waitPid(c: Ctx, name: string): Promise<number> {
   throw new Error(`${name} is not running`);
 }
 
-async function waitRedis(port: number): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    if (redisCli(port, "ping") === "PONG") return;
-    await sleep(100);
-  }
-  throw new Error(`redis :${port} did not come back`);
-}
-
 // ------------------------------------------------------------------------------------ the run
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
   const log = o.log ?? (() => {});
-  const ports = o.ports ?? DEFAULT_PORTS;
-  const stack = new Stack(o.dir);
-  const pg = new PgServer(o.dir, ports.pg);
-  const sv = new Supervisor(stack);
-  const runId = `${Date.now().toString(36)}`;
-  const env: Record<string, string> = {
-    NODE_ENV: "development",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: pg.url("feed_chaos"),
-    DATABASE_POOL_SIZE: "8",
-    REDIS_URL: `redis://127.0.0.1:${ports.redis}/0`,
-    REDIS_COMMAND_TIMEOUT_MS: "1000",
-    PORT: String(ports.api),
-    PROJECTOR_METRICS_PORT: String(ports.projector),
-    PUBLIC_URL: `http://127.0.0.1:${ports.api}`,
-    JWT_SECRET: "chaos-only-secret-0123456789abcdef-0123456789",
-    STREAM_PARTITIONS: "4",
-    CLAIM_TIMEOUT_MS: "3000",
-    RETRY_BASE_MS: "100",
-    RETRY_MAX_MS: "1000",
-    MAX_DELIVERIES: "4",
-    SWEEP_INTERVAL_MS: "500",
-    OUTBOX_GRACE_MS: "1500",
-    FANOUT_PULL_THRESHOLD: "30",
-    FANOUT_INLINE_MAX: "10",
-    RATE_LIMIT_READS_PER_MINUTE: "0",
-    RATE_LIMIT_WRITES_PER_MINUTE: "0",
-    RATE_LIMIT_AUTH_PER_MINUTE: "0",
-    FAULT_CRASH_AFTER_COMMIT_FILE: join(o.dir, "crash-after-commit"),
-    // No media in this run: thumbnails have their own group and tests.
-    S3_ENDPOINT: "",
-    LOAD_TEST_SECRET: "",
+  const c: Ctx = {
+    ...(await bootStack({ dir: o.dir, rate: o.rate, seed: o.seed, ports: o.ports, log })),
+    o,
+    crashFile: "",
+    pushAuthors: [],
   };
-  const config = parseConfig(env);
-  let sql: Sql | null = null;
-  let redis: RedisClient | null = null;
-  for (const [what, port] of Object.entries(ports))
-    if (await portInUse(port))
-      throw new Error(
-        `port ${port} (${what}) is already in use: another chaos run, or something else; stop it first`,
-      );
+  c.crashFile = c.env.FAULT_CRASH_AFTER_COMMIT_FILE!;
+  c.pushAuthors = c.users.slice(0, 10);
+  const { load, sql } = c;
   try {
-    log(
-      `stack: PostgreSQL :${ports.pg}, Redis :${ports.redis}, api :${ports.api}, projector :${ports.projector} (${o.dir})`,
-    );
-    pg.init();
-    pg.start();
-    pg.createDatabase("feed_chaos");
-    sql = createSql({ url: env.DATABASE_URL!, max: 4 });
-    await migrate(sql);
-    stack.startRedis([ports.redis], { cluster: false });
-    await waitRedis(ports.redis);
-    redis = createRedis(config, "feed-chaos");
-    redis.on("error", () => {});
-    await sv.start("api", "api/main.ts", env, `http://127.0.0.1:${ports.api}/ready`);
-    await sv.start("projector", "projector/main.ts", env, `http://127.0.0.1:${ports.projector}/ready`);
-
-    // The people: 40 users, a celebrity everyone follows (a pull author above the threshold),
-    // and a poison author only some follow; each user follows ~8 others, so some authors pass
-    // FANOUT_INLINE_MAX (the fan-out lane) and the rest are pushed inline.
-    const rnd = prng(o.seed);
-    const make = async (i: number): Promise<ChaosUser> => {
-      const u = await insertUser(sql!, {
-        shard: randomShard(),
-        handle: `x${runId}_${i}`.slice(0, 30),
-        display_name: `chaos ${i}`,
-      });
-      return { id: u.id, token: (await signAccessToken(config, u.id)).token };
-    };
-    const users: ChaosUser[] = [];
-    for (let i = 0; i < 40; i++) users.push(await make(i));
-    const celebrity = await make(100);
-    const poison = await make(101);
-    const load = new ChaosLoad({
-      base: `http://127.0.0.1:${ports.api}`,
-      users,
-      celebrity,
-      rate: o.rate,
-      runId,
-      seed: o.seed,
-      timeoutMs: 10_000,
-    });
-    const follows: [ChaosUser, ChaosUser][] = [];
-    for (const u of users) {
-      follows.push([u, celebrity]);
-      if (rnd() < 0.5) follows.push([u, poison]);
-      for (let k = 0; k < 8; k++) {
-        const v = users[Math.floor(rnd() * users.length)]!;
-        if (v !== u) follows.push([u, v]);
-      }
-    }
-    await inPool(follows, 8, async ([u, v]) => {
-      const res = await fetch(`http://127.0.0.1:${ports.api}/follows`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ user_id: v.id }),
-      });
-      if (res.status !== 201 && res.status !== 200)
-        throw new Error(`setup follow answered ${res.status}: ${await res.text()}`);
-    });
-    const c: Ctx = {
-      o,
-      stack,
-      pg,
-      sv,
-      load,
-      sql,
-      redis,
-      config,
-      apiUrl: `http://127.0.0.1:${ports.api}`,
-      projectorUrl: `http://127.0.0.1:${ports.projector}`,
-      redisPort: ports.redis,
-      crashFile: env.FAULT_CRASH_AFTER_COMMIT_FILE!,
-      pushAuthors: users.slice(0, 10),
-      poison,
-      rnd,
-    };
-    await waitDrained(c, 60_000);
-    log(`setup: ${users.length + 2} users, ${follows.length} follows; load ${o.rate} req/s`);
-
     const results: FaultResult[] = [];
     const chosen = o.only?.length ? faults.filter((f) => o.only!.includes(f.name)) : faults;
     const warm = o.short ? 1500 : 3000;
     const after = o.short ? 2000 : 5000;
     for (const f of chosen) {
       const r = { problems: [] as string[], notes: [] as string[] };
-      const restartsBefore = sv.snapshot();
+      const restartsBefore = c.sv.snapshot();
       f.kills = undefined;
       load.resetStats();
       load.start();
@@ -526,7 +302,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       });
       const stats = load.stats;
       const restarts: Record<string, number> = {};
-      for (const [name, n] of Object.entries(sv.snapshot())) {
+      for (const [name, n] of Object.entries(c.sv.snapshot())) {
         const d = n - (restartsBefore[name] ?? 0);
         if (d) restarts[name] = d;
       }
@@ -572,7 +348,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
 
     // Every acknowledged post exists exactly once; none exists twice (counted by unique text).
-    const counts = await postCountsByText(sql, `chaos ${runId} #`);
+    const counts = await postCountsByText(sql, `chaos ${c.runId} #`);
     let commandsLost = 0;
     let commandsDoubled = 0;
     for (const [text, rec] of load.posts) {
@@ -608,17 +384,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           "FANOUT_PULL_THRESHOLD",
           "FANOUT_INLINE_MAX",
           "REDIS_COMMAND_TIMEOUT_MS",
-        ].map((k) => [k, env[k]!]),
+        ].map((k) => [k, c.env[k]!]),
       ),
     };
   } finally {
-    await sv.stopAll().catch(() => {});
-    redis?.disconnect();
-    await sql?.end({ timeout: 2 }).catch(() => {});
-    await stack.stop().catch(() => {});
-    try {
-      if (pg.running()) pg.stop("fast");
-    } catch {}
+    await c.close();
   }
 }
 

@@ -1,0 +1,329 @@
+// ./dev soak [--minutes N] [--rate R] [--report]
+// Mixed open-model load for N minutes on a stack of its own (perf/chaos/stack.ts), sampling
+// every 10 s: RSS of the api, the projector and Redis, PostgreSQL's private memory and client
+// connections, Redis memory and keys, the consumer groups' pending entries (PEL) and backlog,
+// and the load's rate, errors and p99. At the end: does each plateau (the last half of the run,
+// after a warm-up, against the half before it), and does reconcile find nothing lost or
+// doubled. --report writes perf/reports/<date>-soak.md with a chart.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { countClientConnections } from "../db/client.ts";
+import { reconcile } from "../db/reconcile.ts";
+import { listDeadLetters } from "../projector/dlq.ts";
+import { lineChartSvg } from "./bench-charts.ts";
+import { bootStack, type ChaosStack, waitDrained } from "./chaos/stack.ts";
+import { backlogOf } from "./cluster/scenario.ts";
+
+const PORTS = { pg: 55463, redis: 7302, api: 3302, projector: 9302 };
+const SAMPLE_MS = 10_000;
+const TOKEN_REFRESH_MS = 10 * 60_000;
+
+export interface Sample {
+  /** Seconds since the load started. */
+  t: number;
+  apiMiB: number;
+  projectorMiB: number;
+  redisRssMiB: number;
+  postgresMiB: number;
+  pgConnections: number;
+  redisUsedMiB: number;
+  redisKeys: number;
+  pel: number;
+  backlog: number;
+  rps: number;
+  errors: number;
+  p99ms: number;
+}
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: ./dev soak [--minutes N] [--rate R] [--report]`);
+  process.exit(2);
+}
+
+const MiB = 1024 * 1024;
+
+/** A /proc status field in bytes (VmRSS, RssAnon…), 0 when the process is gone. */
+function procField(pid: number | undefined, field: string): number {
+  if (!pid) return 0;
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** PostgreSQL's private memory: RssAnon of the postmaster and every process it started. */
+function postgresPrivate(dataDir: string): number {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return 0;
+  }
+  let total = procField(postmaster, "RssAnon");
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === postmaster) total += procField(Number(d), "RssAnon");
+    } catch {}
+  }
+  return total;
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function sample(c: ChaosStack, t: number, sinceMs: number): Promise<Sample> {
+  const info = String(await c.redis.info("memory"));
+  const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
+  const stats = c.load.resetStats();
+  const lat = c.load.takeLatencies();
+  const fivexx = Object.entries(stats.byStatus).reduce((s, [k, v]) => s + (Number(k) >= 500 ? v : 0), 0);
+  return {
+    t,
+    apiMiB: procField(c.sv.pid("api"), "VmRSS") / MiB,
+    projectorMiB: procField(c.sv.pid("projector"), "VmRSS") / MiB,
+    redisRssMiB: procField(c.stack.get(`redis-${c.redisPort}`)?.proc.pid, "VmRSS") / MiB,
+    postgresMiB: postgresPrivate(c.pg.data) / MiB,
+    pgConnections: await countClientConnections(c.sql),
+    redisUsedMiB: used / MiB,
+    redisKeys: await c.redis.dbsize(),
+    pel: b.pending,
+    backlog: b.undelivered + b.fanoutJobs,
+    rps: stats.sent / (sinceMs / 1000),
+    errors: fivexx + stats.hung + stats.refused,
+    p99ms: percentile(lat, 99),
+  };
+}
+
+export interface Verdict {
+  metric: string;
+  firstHalf: number;
+  secondHalf: number;
+  rule: string;
+  ok: boolean;
+}
+
+/**
+ * Plateau checks over the samples after the warm-up (the first fifth): the peak of the last half
+ * against the peak of the half before it. Memory may grow at most 20%; connections by at most
+ * 2; the PEL and the backlog may not climb past 1.5× their earlier peak (with a floor, since a
+ * quiet earlier half has a peak near zero).
+ */
+export function plateauVerdicts(samples: readonly Sample[]): Verdict[] {
+  const settled = samples.slice(Math.floor(samples.length / 5));
+  const mid = Math.floor(settled.length / 2);
+  const a = settled.slice(0, mid);
+  const b = settled.slice(mid);
+  const peak = (xs: readonly Sample[], k: keyof Sample) => Math.max(0, ...xs.map((s) => s[k]));
+  const out: Verdict[] = [];
+  const ratio = (k: keyof Sample, label: string, max: number) => {
+    const x = peak(a, k);
+    const y = peak(b, k);
+    out.push({
+      metric: label,
+      firstHalf: x,
+      secondHalf: y,
+      rule: `≤ ${max}× the earlier peak`,
+      ok: y <= x * max,
+    });
+  };
+  ratio("apiMiB", "api RSS (MiB)", 1.2);
+  ratio("projectorMiB", "projector RSS (MiB)", 1.2);
+  ratio("redisRssMiB", "Redis RSS (MiB)", 1.2);
+  ratio("postgresMiB", "PostgreSQL private memory (MiB)", 1.2);
+  ratio("redisUsedMiB", "Redis used_memory (MiB)", 1.2);
+  const conns = [peak(a, "pgConnections"), peak(b, "pgConnections")] as const;
+  out.push({
+    metric: "PostgreSQL client connections",
+    firstHalf: conns[0],
+    secondHalf: conns[1],
+    rule: "≤ the earlier peak + 2",
+    ok: conns[1] <= conns[0] + 2,
+  });
+  for (const [k, label, floor] of [
+    ["pel", "pending entries (PEL)", 100],
+    ["backlog", "backlog (undelivered + fan-out jobs)", 100],
+  ] as const) {
+    const x = peak(a, k);
+    const y = peak(b, k);
+    out.push({
+      metric: label,
+      firstHalf: x,
+      secondHalf: y,
+      rule: `≤ max(1.5× the earlier peak, ${floor})`,
+      ok: y <= Math.max(1.5 * x, floor),
+    });
+  }
+  return out;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+
+function reportOf(
+  o: { minutes: number; rate: number },
+  samples: Sample[],
+  verdicts: Verdict[],
+  end: string,
+  ok: boolean,
+): string {
+  const rows = samples
+    .filter((_s, i) => i % 6 === 5 || i === samples.length - 1)
+    .map(
+      (s) =>
+        `| ${(s.t / 60).toFixed(1)} | ${fmt(s.apiMiB)} | ${fmt(s.projectorMiB)} | ${fmt(s.redisRssMiB)} | ${fmt(s.postgresMiB)} | ${s.pgConnections} | ${fmt(s.redisUsedMiB)} | ${s.redisKeys} | ${s.pel} | ${s.backlog} | ${fmt(s.rps)} | ${s.errors} | ${fmt(s.p99ms)} |`,
+    );
+  return `# Soak run, ${new Date().toISOString().slice(0, 10)}
+
+\`./dev soak --minutes ${o.minutes} --rate ${o.rate} --report\`: ${o.rate} requests/s of open-model load (feed reads 55%,
+posts 15%, likes 10%, unlikes 5%, follows 9%, unfollows 6%) from 40 users for ${o.minutes} minutes on a stack
+of its own (PostgreSQL, Redis with appendonly and noeviction, one api, one projector on loopback),
+sampled every 10 s. Cache TTLs are 300 s here (CACHE_TTL_SECONDS), so the caches reach their
+steady size inside the run; with the default 3 600 s they plateau an hour in. The machine's two
+cores are shared with whatever else ran meanwhile.
+
+**${ok ? "Every metric plateaued" : "Not every metric plateaued"}; ${end}.**
+
+![RSS and Redis memory over the run](${new Date().toISOString().slice(0, 10)}-soak.png)
+
+## Plateau checks
+
+The first fifth of the run is warm-up; the peak of the last half is compared with the peak of the
+half before it.
+
+| metric | peak, earlier half | peak, last half | rule | verdict |
+| --- | ---: | ---: | --- | --- |
+${verdicts.map((v) => `| ${v.metric} | ${fmt(v.firstHalf)} | ${fmt(v.secondHalf)} | ${v.rule} | ${v.ok ? "plateau" : "**grows**"} |`).join("\n")}
+
+## Samples (one a minute)
+
+RSS from /proc (VmRSS); PostgreSQL's is the private memory (RssAnon) of the postmaster and its
+backends, since their shared buffers would be counted once per process. Requests/s, errors (5xx,
+no answer, refused) and p99 are of the 10 s before the sample.
+
+| minute | api MiB | projector MiB | Redis RSS MiB | PostgreSQL MiB | PG connections | Redis used MiB | Redis keys | PEL | backlog | req/s | errors | p99 ms |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join("\n")}
+`;
+}
+
+function chartOf(samples: Sample[]): string {
+  const series = (label: string, color: string, k: keyof Sample) => ({
+    label,
+    color,
+    points: samples.map((s) => [s.t / 60, s[k]] as [number, number]),
+  });
+  return lineChartSvg({
+    title: "Soak: memory over the run",
+    note: "RSS of each process, PostgreSQL private memory, Redis used_memory (MiB)",
+    xLabel: "minutes",
+    yLabel: "MiB",
+    series: [
+      series("api RSS", "#1f77b4", "apiMiB"),
+      series("projector RSS", "#ff7f0e", "projectorMiB"),
+      series("Redis RSS", "#2ca02c", "redisRssMiB"),
+      series("Redis used", "#98df8a", "redisUsedMiB"),
+      series("PostgreSQL", "#9467bd", "postgresMiB"),
+    ],
+  });
+}
+
+if (import.meta.main) {
+  let values: { minutes?: string; rate?: string; report?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { minutes: { type: "string" }, rate: { type: "string" }, report: { type: "boolean" } },
+    }));
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const minutes = Number(values.minutes ?? 10);
+  if (!(minutes > 0 && minutes <= 24 * 60))
+    usage(`--minutes must be a number of minutes (0–1440], got "${values.minutes}"`);
+  const rate = Number(values.rate ?? 100);
+  if (!Number.isInteger(rate) || rate < 1 || rate > 1000)
+    usage(`--rate must be 1–1000 requests/s, got "${values.rate}"`);
+
+  const dir = join(tmpdir(), `feed-soak-${process.pid}`);
+  const c = await bootStack({
+    dir,
+    rate,
+    seed: 11,
+    ports: PORTS,
+    env: { CACHE_TTL_SECONDS: "300" },
+    log: console.log,
+  });
+  let ok = false;
+  try {
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    const end = t0 + minutes * 60_000;
+    let lastSample = t0;
+    let lastRefresh = t0;
+    c.load.resetStats();
+    c.load.takeLatencies();
+    c.load.start();
+    while (Date.now() < end) {
+      await Bun.sleep(Math.max(0, Math.min(lastSample + SAMPLE_MS, end) - Date.now()));
+      const now = Date.now();
+      if (now - lastRefresh >= TOKEN_REFRESH_MS) {
+        await c.refreshTokens();
+        lastRefresh = now;
+      }
+      const s = await sample(c, (now - t0) / 1000, now - lastSample);
+      lastSample = now;
+      samples.push(s);
+      console.log(
+        `soak ${(s.t / 60).toFixed(1)} min: api ${fmt(s.apiMiB)} MiB, projector ${fmt(s.projectorMiB)} MiB, redis ${fmt(s.redisRssMiB)}/${fmt(s.redisUsedMiB)} MiB, pg ${fmt(s.postgresMiB)} MiB ${s.pgConnections} conns, PEL ${s.pel}, backlog ${s.backlog}, ${fmt(s.rps)} req/s, ${s.errors} errors, p99 ${fmt(s.p99ms)} ms`,
+      );
+    }
+    await c.load.stop();
+    const unresolved = await c.load.settleWrites(30_000);
+    await waitDrained(c, 120_000);
+    const rec = await reconcile(c.sql, {
+      feedMaxItems: c.config.FEED_MAX_ITEMS,
+      pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
+      activeDays: c.config.FEED_ACTIVE_DAYS,
+      unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
+    });
+    const dlq = (await listDeadLetters(c.redis, 1000)).length;
+    const verdicts = plateauVerdicts(samples);
+    const clean = rec.lost + rec.duplicated + rec.stale_counts + rec.unpublished + dlq + unresolved === 0;
+    ok = verdicts.every((v) => v.ok) && clean;
+    const totalRequests = samples.reduce((s, x) => s + x.rps * (SAMPLE_MS / 1000), 0);
+    const endLine = `then reconcile: lost=${rec.lost} duplicated=${rec.duplicated} stale_counts=${rec.stale_counts} unpublished=${rec.unpublished} dlq=${dlq}, ${unresolved} writes unresolved; ~${Math.round(totalRequests)} requests, ${samples.reduce((s, x) => s + x.errors, 0)} errors`;
+    for (const v of verdicts)
+      console.log(
+        `${v.ok ? "plateau" : "GROWS  "} ${v.metric}: ${fmt(v.firstHalf)} → ${fmt(v.secondHalf)} (${v.rule})`,
+      );
+    console.log(`soak: ${minutes} min at ${rate} req/s, ${ok ? "ok" : "FAILED"}; ${endLine}`);
+    if (values.report) {
+      const reports = join(import.meta.dir, "reports");
+      mkdirSync(reports, { recursive: true });
+      const date = new Date().toISOString().slice(0, 10);
+      writeFileSync(
+        join(reports, `${date}-soak.md`),
+        reportOf({ minutes, rate }, samples, verdicts, endLine, ok),
+      );
+      await sharp(Buffer.from(chartOf(samples)))
+        .png()
+        .toFile(join(reports, `${date}-soak.png`));
+      console.log(`report: ${join(reports, `${date}-soak.md`)}`);
+    }
+  } finally {
+    await c.close();
+    if (!ok && existsSync(dir)) console.log(`logs: ${dir}`);
+  }
+  process.exit(ok ? 0 : 1);
+}
