@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { installPoison, removePoison } from "../../db/chaos.ts";
+import { unpublishedCount } from "../../db/outbox.ts";
 import { postCountsByText, reconcile } from "../../db/reconcile.ts";
 import { listDeadLetters, replayDeadLetters } from "../../projector/dlq.ts";
+import { backlogOf } from "../cluster/scenario.ts";
 import { redisCli } from "../cluster/stack.ts";
 import type { ChaosUser, LoadStats } from "./load.ts";
 import { bootStack, type ChaosStack, getStatus, waitDrained, waitRedis } from "./stack.ts";
@@ -122,17 +124,23 @@ const faults: Fault[] = [
     name: "projector-kill",
     async run(c, r) {
       const n = c.o.short ? 2 : 5;
+      const held: number[] = [];
       for (let i = 0; i < n; i++) {
         // A burst of posts by authors with followers, then the kill while they fan out.
         const burst = c.load.burst(c.pushAuthors, 12);
         await sleep(30 + Math.floor(c.rnd() * 120));
         const pid = await waitPid(c, "projector");
         process.kill(pid, "SIGKILL");
+        // What the dead consumer held: read, not acknowledged, for XAUTOCLAIM to take over.
+        const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
+        held.push(b.pending + b.fanoutJobs);
         await burst;
         await sleep(1500 + Math.floor(c.rnd() * 1500));
       }
       this.kills = { projector: n };
-      r.notes.push(`${n} kills, each ~30–150 ms into a burst of 12 posts`);
+      r.notes.push(
+        `${n} kills, each ~30–150 ms into a burst of 12 posts; pending entries and fan-out jobs at each kill: ${held.join(", ")}`,
+      );
       return `kill -9 the projector ×${n}, mid-batch`;
     },
   },
@@ -140,6 +148,7 @@ const faults: Fault[] = [
     name: "api-crash-after-commit",
     async run(c, r) {
       const n = c.o.short ? 1 : 3;
+      const stranded: number[] = [];
       for (let i = 0; i < n; i++) {
         const pid = await waitPid(c, "api");
         writeFileSync(c.crashFile, "");
@@ -147,9 +156,18 @@ const faults: Fault[] = [
         const end = Date.now() + 10_000;
         while (c.sv.pid("api") === pid && Date.now() < end) await sleep(20);
         if (c.sv.pid("api") === pid) r.problems.push("the api did not crash after a commit within 10 s");
+        // What the crash left for the sweeper: committed, never XADDed.
+        stranded.push(await unpublishedCount(c.sql));
         await sleep(2000);
       }
       this.kills = { api: n };
+      r.notes.push(
+        `outbox rows unpublished right after each crash: ${stranded.join(", ")} (the sweeper published them)`,
+      );
+      if (stranded.some((x) => x === 0))
+        r.problems.push(
+          "a crash left no unpublished outbox row: the hook did not fire between commit and XADD",
+        );
       r.notes.push(`${n} crashes; the killed commands were retried with their Idempotency-Keys`);
       return `kill -9 the api between commit and XADD ×${n} (fault hook)`;
     },
