@@ -20,14 +20,18 @@ export const ERRORS = {
   user_not_found: { status: 404, title: "User not found" },
   provider_not_found: { status: 404, title: "Unknown or disabled sign-in provider" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
+  request_body_timeout: { status: 408, title: "The request body did not arrive in time" },
   idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
   payload_too_large: { status: 413, title: "Payload too large" },
+  uri_too_long: { status: 414, title: "URI too long" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
   self_follow: { status: 422, title: "You cannot follow yourself" },
   rate_limited: { status: 429, title: "Too many requests" },
+  header_fields_too_large: { status: 431, title: "Request header fields too large" },
   internal: { status: 500, title: "Internal server error" },
   not_ready: { status: 503, title: "Service not ready" },
+  request_timeout: { status: 503, title: "The request took too long to handle" },
   provider_unavailable: { status: 502, title: "The identity provider could not be reached" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
