@@ -8,6 +8,7 @@ import { healthRoutes } from "./health/routes.ts";
 import { likeRoutes } from "./likes/routes.ts";
 import { loadTestRoutes } from "./loadtest/routes.ts";
 import { mediaRoutes } from "./media/routes.ts";
+import { limitsPlugin } from "./plugins/limits.ts";
 import { problemPlugin } from "./plugins/problem.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { userRoutes } from "./users/routes.ts";
@@ -27,8 +28,6 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(
       problemPlugin({
         log: opts.log,
-        // An image at the limit plus room for the multipart envelope.
-        maxBodyBytes: deps.config.MEDIA_MAX_BYTES + 64 * 1024,
         onRequestDone: (r) => {
           deps.metrics.httpDuration.observe(
             { method: r.method, route: r.route, status: String(r.status) },
@@ -38,6 +37,7 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
         },
       }),
     )
+    .use(limitsPlugin(deps.config))
     .use(
       openapi({
         path: "/docs",

@@ -75,23 +75,12 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
 }
 
 export interface ProblemOptions {
-  /** Bodies declared longer than this are refused with 413 before they are read. */
-  maxBodyBytes?: number;
   onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
   log?: (line: Record<string, unknown>) => void;
 }
 
 export const problemPlugin = (opts: ProblemOptions = {}) =>
   new Elysia({ name: "problem" })
-    .onRequest(({ request }) => {
-      const declared = Number(request.headers.get("content-length") ?? 0);
-      if (opts.maxBodyBytes && declared > opts.maxBodyBytes) {
-        throw new AppError(
-          "payload_too_large",
-          `the request body is ${declared} bytes; at most ${opts.maxBodyBytes} are accepted`,
-        );
-      }
-    })
     .derive({ as: "global" }, ({ request }) => {
       // A parameter given twice is ambiguous (which limit?): refused rather than guessed.
       const seen = new Set<string>();
