@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from "../core/config.ts";
+import { hydrationPoolSize } from "../core/pool-budget.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
@@ -12,11 +13,13 @@ import { serveApi } from "./server.ts";
 // then the pools close.
 
 const config = loadConfigOrExit();
-const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS;
+const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, statementTimeoutMs });
 const hydrationSql = createSql({
   url: config.DATABASE_URL,
-  max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
+  max: hydrationPoolSize(config.DATABASE_POOL_SIZE),
   genericPlans: true,
+  statementTimeoutMs,
 });
 const redis = createRedis(config, "feed-api");
 const metrics = createApiMetrics({ defaultMetrics: true });

@@ -20,16 +20,34 @@ export interface DbOptions {
    * execution instead.
    */
   genericPlans?: boolean;
+  /**
+   * PostgreSQL's statement_timeout for every connection of the pool (0 or unset: none). The api
+   * sets it so that a stuck query fails instead of pinning a request and a connection forever.
+   */
+  statementTimeoutMs?: number;
 }
 
-export function createSql({ url, max = 10, onQuery, genericPlans = false }: DbOptions): Sql {
+export function createSql({
+  url,
+  max = 10,
+  onQuery,
+  genericPlans = false,
+  statementTimeoutMs = 0,
+}: DbOptions): Sql {
+  const connection: Record<string, string | number> = {};
+  if (genericPlans) connection.plan_cache_mode = "force_generic_plan";
+  if (statementTimeoutMs > 0) connection.statement_timeout = statementTimeoutMs;
   return postgres(url, {
     max,
+    // An idle connection goes after 30 s, so a burst's extra connections do not sit on
+    // max_connections; every connection is replaced after 30-60 min (spread, so the pool never
+    // reconnects at once), which bounds what a long-lived backend accumulates.
     idle_timeout: 30,
+    max_lifetime: 60 * (30 + Math.random() * 30),
     connect_timeout: 10,
     prepare: true,
     onnotice: () => {},
-    ...(genericPlans ? { connection: { plan_cache_mode: "force_generic_plan" } } : {}),
+    ...(Object.keys(connection).length > 0 ? { connection } : {}),
     ...(onQuery ? { debug: (_conn: number, query: string) => onQuery(query) } : {}),
   }) as Sql;
 }
