@@ -260,3 +260,66 @@ describe("the client's address", () => {
     expect(keys[0]).toContain("127.0.0.1");
   });
 });
+
+describe("drain()", () => {
+  test("refuses new connections, waits for the request in flight, and says whether it finished in time", async () => {
+    const lifecycle = { draining: false };
+    const own = { ...deps, lifecycle };
+    const server = serveApi(createApp(own), own, { port: 0, hostname: "127.0.0.1", log: () => {} });
+    const url = `http://127.0.0.1:${server.server.port}`;
+    const [a, b, c] = [await db.makeUser(), await db.makeUser(), await db.makeUser()];
+    const lock = await holdTableLock(db.sql, "follows");
+    const followOf = (who: { token: string }, whom: { id: string }) =>
+      fetch(`${url}/follows`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${who.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ user_id: whom.id }),
+      });
+    try {
+      const inFlight = followOf(a, b);
+      await waitFor(() => server.server.pendingRequests === 1, 5000, "the follow to be in flight");
+      const drained = server.drain(10_000);
+      expect(lifecycle.draining).toBe(true);
+      expect(
+        await fetch(`${url}/health`).then(
+          () => "connected",
+          () => "refused",
+        ),
+      ).toBe("refused");
+      await lock.release();
+      const res = await inFlight;
+      expect(res.status).toBe(201);
+      expect(await drained).toBe(true);
+    } finally {
+      await lock.release();
+    }
+
+    // A request still running when the time is up is cut off.
+    const second = serveApi(createApp(own), own, { port: 0, hostname: "127.0.0.1", log: () => {} });
+    const lock2 = await holdTableLock(db.sql, "follows");
+    try {
+      const cut = fetch(`http://127.0.0.1:${second.server.port}/follows`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${c.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ user_id: a.id }),
+      }).then(
+        (r) => r.status,
+        () => "cut off",
+      );
+      await waitFor(() => second.server.pendingRequests === 1, 5000, "the follow to be in flight");
+      expect(await second.drain(300)).toBe(false);
+      expect(await cut).toBe("cut off");
+    } finally {
+      await lock2.release();
+    }
+    // The cut-off handler still runs to its end (JavaScript cannot stop it): let it publish
+    // before the suite closes Redis under it.
+    await waitFor(
+      async () =>
+        (await db.sql`SELECT 1 FROM follows WHERE follower_id = ${c.id}`).length === 1 &&
+        (await db.sql`SELECT 1 FROM outbox WHERE published_at IS NULL`).length === 0,
+      5000,
+      "the late follow to be committed and published",
+    );
+  });
+});
