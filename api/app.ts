@@ -9,7 +9,9 @@ import { healthRoutes } from "./health/routes.ts";
 import { likeRoutes } from "./likes/routes.ts";
 import { loadTestRoutes } from "./loadtest/routes.ts";
 import { mediaRoutes } from "./media/routes.ts";
+import { limitsPlugin } from "./plugins/limits.ts";
 import { problemPlugin } from "./plugins/problem.ts";
+import { DOCS_PATH, OPENAPI_PATH, securityPlugin } from "./plugins/security.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { userRoutes } from "./users/routes.ts";
 
@@ -25,12 +27,11 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
   const secret = deps.config.LOAD_TEST_SECRET;
   const loadTest = secret ? loadTestRoutes(deps, secret) : new Elysia();
   return new Elysia({ normalize: false })
+    .use(securityPlugin(deps.config))
     .use(
       problemPlugin({
         log: opts.log,
         known: knownAddresses(deps.config),
-        // An image at the limit plus room for the multipart envelope.
-        maxBodyBytes: deps.config.MEDIA_MAX_BYTES + 64 * 1024,
         onRequestDone: (r) => {
           deps.metrics.httpDuration.observe(
             { method: r.method, route: r.route, status: String(r.status) },
@@ -40,10 +41,11 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
         },
       }),
     )
+    .use(limitsPlugin(deps.config))
     .use(
       openapi({
-        path: "/docs",
-        specPath: "/openapi.json",
+        path: DOCS_PATH,
+        specPath: OPENAPI_PATH,
         documentation: {
           info: {
             title: "Feed service",
@@ -54,7 +56,7 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
             securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
           },
         },
-        exclude: { paths: ["/docs", "/openapi.json"] },
+        exclude: { paths: [DOCS_PATH, OPENAPI_PATH] },
       }),
     )
     .use(healthRoutes(deps))

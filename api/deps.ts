@@ -10,6 +10,12 @@ export interface ApiHooks {
   afterCommit?: () => void | Promise<void>;
 }
 
+/** What the process tells the app about its own state (api/server.ts). */
+export interface Lifecycle {
+  /** SIGTERM came: in-flight requests finish, /ready answers 503, connections close. */
+  draining: boolean;
+}
+
 export interface Deps {
   sql: Sql;
   /**
@@ -24,6 +30,8 @@ export interface Deps {
   /** Object storage for media; null when S3 is not configured (uploads then answer 503). */
   storage?: Storage | null;
   hooks?: ApiHooks;
+  /** Set by main.ts; tests leave it out (never draining). */
+  lifecycle?: Lifecycle;
   /** Structured log lines (JSON); tests leave it out. */
   log?: (line: Record<string, unknown>) => void;
 }

@@ -1,19 +1,26 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { loadConfigOrExit } from "../core/config.ts";
+import { hydrationPoolSize } from "../core/pool-budget.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
+import type { Lifecycle } from "./deps.ts";
 import { createApiMetrics } from "./metrics.ts";
+import { serveApi } from "./server.ts";
 
 // The api process: reads the configuration once, builds the dependencies, serves createApp.
+// SIGTERM drains: no new connections, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS),
+// then the pools close.
 
 const config = loadConfigOrExit();
-const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS;
+const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, statementTimeoutMs });
 const hydrationSql = createSql({
   url: config.DATABASE_URL,
-  max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
+  max: hydrationPoolSize(config.DATABASE_POOL_SIZE),
   genericPlans: true,
+  statementTimeoutMs,
 });
 const redis = createRedis(config, "feed-api", { failFast: true });
 const metrics = createApiMetrics({ defaultMetrics: true });
@@ -34,26 +41,29 @@ const hooks = crashFile
       },
     }
   : undefined;
-const app = createApp({ sql, hydrationSql, redis, config, metrics, storage, hooks }, { log });
-
-const server = Bun.serve({
-  port: config.PORT,
-  hostname: "0.0.0.0",
-  fetch: app.fetch,
-  // Above the app's own limit (which answers problem+json): this one only stops bodies
-  // that declare no length and never end.
-  maxRequestBodySize: 4 * config.MEDIA_MAX_BYTES,
-});
-log({ level: "info", msg: `api listening on http://127.0.0.1:${server.port}` });
+const lifecycle: Lifecycle = { draining: false };
+const deps = { sql, hydrationSql, redis, config, metrics, storage, lifecycle, hooks };
+const app = createApp(deps, { log });
+const api = serveApi(app, deps, { port: config.PORT, log });
+log({ level: "info", msg: `api listening on http://127.0.0.1:${api.server.port}` });
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  log({ level: "info", msg: `${signal}: draining` });
-  await server.stop(false);
-  await Promise.allSettled([sql.end({ timeout: 5 }), hydrationSql.end({ timeout: 5 }), redis.quit()]);
-  process.exit(0);
+  const inFlight = api.server.pendingRequests;
+  log({ level: "info", msg: `${signal}: draining`, in_flight: inFlight });
+  const drained = await api.drain(config.SHUTDOWN_TIMEOUT_MS);
+  if (!drained) {
+    log({
+      level: "warn",
+      msg: `requests still running after SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS} ms) were cut off`,
+    });
+  }
+  // Queries of handlers the deadline already answered for may still be running: a short grace.
+  await Promise.allSettled([sql.end({ timeout: 2 }), hydrationSql.end({ timeout: 2 }), redis.quit()]);
+  log({ level: "info", msg: "stopped" });
+  process.exit(drained ? 0 : 1);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

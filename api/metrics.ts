@@ -11,6 +11,7 @@ export interface ApiMetrics {
   eventsPublished: Counter<"type">;
   rateLimited: Counter<"policy">;
   rateLimitBypassed: Counter<"policy">;
+  requestTimeouts: Counter<"phase">;
 }
 
 export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
@@ -47,6 +48,12 @@ export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMe
       name: "rate_limit_bypassed_total",
       help: "Requests let through unlimited because Redis was unreachable (fail open), by policy",
       labelNames: ["policy"],
+      registers: [registry],
+    }),
+    requestTimeouts: new Counter({
+      name: "http_request_timeouts_total",
+      help: "Requests answered by the deadline (REQUEST_TIMEOUT_MS): phase body = 408, handler = 503",
+      labelNames: ["phase"],
       registers: [registry],
     }),
   };

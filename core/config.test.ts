@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARIABLES, ConfigError, loadTestConfig, parseConfig } from "./config.ts";
+import { CONFIG_VARIABLES, ConfigError, earliestIdleCloseMs, loadTestConfig, parseConfig } from "./config.ts";
 
 describe("config", () => {
   test("defaults suit local development", () => {
@@ -132,5 +132,58 @@ describe("config", () => {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
     }
+  });
+});
+
+describe("hardening limits", () => {
+  test("defaults: 64 KiB JSON, 8 KiB / 100 headers, 4096-character URLs, 10 s deadline, 30 s idle", () => {
+    expect(parseConfig({})).toMatchObject({
+      MAX_JSON_BODY_BYTES: 65_536,
+      MAX_HEADER_BYTES: 8_192,
+      MAX_HEADER_COUNT: 100,
+      MAX_URL_LENGTH: 4_096,
+      REQUEST_TIMEOUT_MS: 10_000,
+      IDLE_TIMEOUT_SECONDS: 30,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+      CORS_ORIGINS: [],
+    });
+  });
+
+  test("header and URL limits cannot be raised past Bun's own, which would answer first", () => {
+    expect(() => parseConfig({ MAX_HEADER_BYTES: "32768" })).toThrow(/MAX_HEADER_BYTES="32768"/);
+    expect(() => parseConfig({ MAX_HEADER_COUNT: "500" })).toThrow(/MAX_HEADER_COUNT/);
+    expect(() => parseConfig({ IDLE_TIMEOUT_SECONDS: "300" })).toThrow(/IDLE_TIMEOUT_SECONDS/);
+  });
+
+  test("the request deadline must fire before Bun's idle timeout can drop the connection", () => {
+    // Bun's timers tick every 4 s: idleTimeout 30 may close a connection after 28 s already.
+    expect(earliestIdleCloseMs(30)).toBe(28_000);
+    expect(earliestIdleCloseMs(8)).toBe(4_000);
+    expect(earliestIdleCloseMs(3)).toBe(0);
+    expect(() => parseConfig({ REQUEST_TIMEOUT_MS: "28000" })).toThrow(
+      /REQUEST_TIMEOUT_MS=28000: must be below 28000 ms, the earliest Bun may drop a connection with IDLE_TIMEOUT_SECONDS=30/,
+    );
+    expect(() => parseConfig({ IDLE_TIMEOUT_SECONDS: "4", REQUEST_TIMEOUT_MS: "100" })).toThrow(
+      /REQUEST_TIMEOUT_MS/,
+    );
+    expect(parseConfig({ REQUEST_TIMEOUT_MS: "27999" }).REQUEST_TIMEOUT_MS).toBe(27_999);
+  });
+
+  test("CORS_ORIGINS is a list of exact origins; blank is none", () => {
+    expect(parseConfig({ CORS_ORIGINS: " " }).CORS_ORIGINS).toEqual([]);
+    expect(parseConfig({ CORS_ORIGINS: "https://app.example, http://localhost:5173" }).CORS_ORIGINS).toEqual([
+      "https://app.example",
+      "http://localhost:5173",
+    ]);
+    for (const bad of [
+      "*",
+      "app.example",
+      "https://app.example/",
+      "https://*.example",
+      "ftp://x.example",
+      "https://App.example",
+      "https://a.example:443",
+    ])
+      expect(() => parseConfig({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS=.*is not an exact origin/);
   });
 });

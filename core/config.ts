@@ -33,12 +33,49 @@ const clusterNodes = optional.pipe(
     .optional(),
 );
 
+/**
+ * Browser origins allowed to call the API cross-origin: exact `scheme://host[:port]` values,
+ * comma-separated. Exact strings only (no wildcards, no substrings): an origin list is a
+ * security boundary, and a pattern that matches too much is the usual CORS hole.
+ */
+const corsOrigins = z
+  .string()
+  .default("")
+  .transform((v, ctx) => {
+    const origins = v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const o of origins) {
+      // As browsers send it: lower-case scheme and host, a port only when not the default.
+      let exact = /^https?:\/\/(\[[0-9a-f:]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(o);
+      try {
+        exact &&= new URL(o).origin === o;
+      } catch {
+        exact = false;
+      }
+      if (!exact) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${o}" is not an exact origin (scheme://host[:port], no path, no wildcard)`,
+        });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  });
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed"),
   TEST_DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed_test"),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  /**
+   * statement_timeout of the api's connections: a stuck query fails instead of pinning a request
+   * (and a pool connection) forever. 0 turns it off. The projector's batch work is not bounded.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: int(5_000, 0, 600_000),
   REDIS_URL: z.url().default("redis://127.0.0.1:56379/0"),
   TEST_REDIS_URL: z.url().default("redis://127.0.0.1:56379/1"),
   /** Set: Redis Cluster through these seed nodes (REDIS_URL is then not used). */
@@ -114,6 +151,22 @@ const schema = z.object({
   POPULAR_WINDOW_HOURS: int(24, 1, 24 * 30),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 120_000),
+  // HTTP limits of the api (api/plugins/limits.ts, api/server.ts). The header and URL limits stay
+  // below Bun's own (16 KiB of request line and headers, about 200 headers), so a client gets a
+  // problem+json 431/414 from us rather than Bun's bare 431.
+  MAX_JSON_BODY_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  MAX_HEADER_BYTES: int(8 * 1024, 1024, 16 * 1024),
+  MAX_HEADER_COUNT: int(100, 10, 190),
+  MAX_URL_LENGTH: int(4096, 256, 16_000),
+  /**
+   * Bun.serve's idleTimeout: a connection with nothing to do is closed after this long, and so
+   * is one whose request (body and handler) is still running; Bun allows at most 255.
+   * REQUEST_TIMEOUT_MS must end before it (see earliestIdleCloseMs).
+   */
+  IDLE_TIMEOUT_SECONDS: int(30, 1, 255),
+  /** Deadline of one request, body included: past it the client gets 408 or 503, never silence. */
+  REQUEST_TIMEOUT_MS: int(10_000, 100, 250_000),
+  CORS_ORIGINS: corsOrigins,
   // Requests per minute: reads and writes per user, sign-in routes per IP. 0 disables (benchmarks).
   RATE_LIMIT_READS_PER_MINUTE: int(1_200, 0, 1_000_000),
   RATE_LIMIT_WRITES_PER_MINUTE: int(300, 0, 1_000_000),
@@ -126,6 +179,15 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema> & { JWT_SECRET: string; JWT_ISSUER: string };
+
+/**
+ * How soon Bun may close a connection after its last activity, for an idleTimeout: its timers
+ * tick every 4 s and a timeout fires on the ceil(idle / 4)-th tick, so anywhere from 4 s before
+ * idleTimeout to idleTimeout itself (measured on Bun 1.4: idleTimeout 8 closes after 4.5-8 s).
+ */
+export function earliestIdleCloseMs(idleTimeoutSeconds: number): number {
+  return (Math.ceil(idleTimeoutSeconds / 4) - 1) * 4000;
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -145,6 +207,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${parts.join("; ")}`);
   }
   const c = result.data;
+  // Bun drops a connection whose request outlives idleTimeout without answering: the deadline
+  // must fire first, or a slow request ends in a reset instead of a 503.
+  const earliest = earliestIdleCloseMs(c.IDLE_TIMEOUT_SECONDS);
+  if (c.REQUEST_TIMEOUT_MS >= earliest) {
+    throw new ConfigError(
+      `invalid configuration: REQUEST_TIMEOUT_MS=${c.REQUEST_TIMEOUT_MS}: must be below ${earliest} ms, the earliest Bun may drop a connection with IDLE_TIMEOUT_SECONDS=${c.IDLE_TIMEOUT_SECONDS} (its timers tick every 4 s)`,
+    );
+  }
   let secret = c.JWT_SECRET;
   if (!secret) {
     // A missing secret in production would let every replica invent its own and reject the

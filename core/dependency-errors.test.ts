@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { dependencyOf, knownAddresses } from "./dependency-errors.ts";
+import { dependencyOf, isPostgresUnreachable, knownAddresses } from "./dependency-errors.ts";
 
 // Shapes as the drivers throw them (recorded from postgres.js 3.4 and ioredis 6 against a
 // closed port, a terminated backend and a stopped Redis).
@@ -44,6 +44,20 @@ describe("dependencyOf", () => {
     expect(dependencyOf(sock("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:55999"))).toBe(
       "a backing service",
     );
+  });
+
+  test("only an unreachable server stops the api sending to PostgreSQL, not one slow statement", () => {
+    const known = knownAddresses({ DATABASE_URL: "postgres://u:p@127.0.0.1:55432/feed" });
+    expect(isPostgresUnreachable(sock("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:55432"), known)).toBe(
+      true,
+    );
+    expect(isPostgresUnreachable(pg("57P01"))).toBe(true);
+    expect(isPostgresUnreachable(sock("CONNECTION_CLOSED", "write CONNECTION_CLOSED 127.0.0.1:55432"))).toBe(
+      true,
+    );
+    expect(isPostgresUnreachable(pg("57014"))).toBe(false);
+    expect(isPostgresUnreachable(pg("53300"))).toBe(false);
+    expect(isPostgresUnreachable(new Error("Command timed out"))).toBe(false);
   });
 
   test("bugs are not outages", () => {

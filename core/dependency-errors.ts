@@ -75,3 +75,14 @@ export function dependencyOf(err: unknown, known: readonly KnownAddress[] = []):
     return known.find((k) => message.includes(k.address))?.name ?? "a backing service";
   return null;
 }
+
+/**
+ * Whether PostgreSQL itself is unreachable or going away (not one slow statement hitting its
+ * timeout, nor too many connections for a moment): what should make the api stop sending it
+ * requests for a while.
+ */
+export function isPostgresUnreachable(err: unknown, known: readonly KnownAddress[] = []): boolean {
+  if (dependencyOf(err, known) !== "PostgreSQL") return false;
+  const code = (err as { code?: unknown }).code;
+  return code !== "57014" && code !== "53300";
+}

@@ -20,12 +20,30 @@ export interface DbOptions {
    * execution instead.
    */
   genericPlans?: boolean;
+  /**
+   * PostgreSQL's statement_timeout for every connection of the pool (0 or unset: none). The api
+   * sets it so that a stuck query fails instead of pinning a request and a connection forever.
+   */
+  statementTimeoutMs?: number;
 }
 
-export function createSql({ url, max = 10, onQuery, genericPlans = false }: DbOptions): Sql {
+export function createSql({
+  url,
+  max = 10,
+  onQuery,
+  genericPlans = false,
+  statementTimeoutMs = 0,
+}: DbOptions): Sql {
+  const connection: Record<string, string | number> = {};
+  if (genericPlans) connection.plan_cache_mode = "force_generic_plan";
+  if (statementTimeoutMs > 0) connection.statement_timeout = statementTimeoutMs;
   return postgres(url, {
     max,
+    // An idle connection goes after 30 s, so a burst's extra connections do not sit on
+    // max_connections; every connection is replaced after 30-60 min (spread, so the pool never
+    // reconnects at once), which bounds what a long-lived backend accumulates.
     idle_timeout: 30,
+    max_lifetime: 60 * (30 + Math.random() * 30),
     connect_timeout: 10,
     // postgres.js's default backoff grows to 20 s after a few refused connects, and queries
     // queue behind it: after a 2 s restart some waited 18 s (measured). Half a second at most
@@ -33,7 +51,7 @@ export function createSql({ url, max = 10, onQuery, genericPlans = false }: DbOp
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     prepare: true,
     onnotice: () => {},
-    ...(genericPlans ? { connection: { plan_cache_mode: "force_generic_plan" } } : {}),
+    ...(Object.keys(connection).length > 0 ? { connection } : {}),
     ...(onQuery ? { debug: (_conn: number, query: string) => onQuery(query) } : {}),
   }) as Sql;
 }

@@ -108,3 +108,43 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
     },
   };
 }
+
+/** A port nothing listens on right now, for a process a test starts. */
+export function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/**
+ * Holds an EXCLUSIVE lock on `table` (reads go on, every write waits) until release(): the way
+ * a test keeps a request or an event handler in flight in another process.
+ */
+export async function holdTableLock(sql: Sql, table: string): Promise<{ release(): Promise<void> }> {
+  const held = gate();
+  const locked = gate();
+  const holder = sql.begin(async (tx) => {
+    await tx`LOCK TABLE ${tx(table)} IN EXCLUSIVE MODE`;
+    locked.open();
+    await held.wait;
+  });
+  await locked.wait;
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      held.open();
+      await holder;
+    },
+  };
+}
+
+/** Whether some backend of this database waits on a lock in a statement matching `pattern`. */
+export async function waitsOnLock(sql: Sql, pattern: string): Promise<boolean> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${pattern}`;
+  return row!.n > 0;
+}

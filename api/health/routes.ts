@@ -14,6 +14,8 @@ export const healthRoutes = (deps: Deps) =>
     .get(
       "/ready",
       async () => {
+        // A balancer that still asks while we drain must take this replica out of rotation.
+        if (deps.lifecycle?.draining) throw new AppError("not_ready", "shutting down: draining requests");
         const [postgres, redis] = await Promise.all([pingSql(deps.sql), pingRedis(deps.redis)]);
         if (!postgres || !redis) {
           const down = [!postgres && "PostgreSQL", !redis && "Redis"].filter(Boolean).join(" and ");

@@ -1,5 +1,10 @@
 import { Elysia } from "elysia";
-import { type Dependency, dependencyOf, type KnownAddress } from "../../core/dependency-errors.ts";
+import {
+  type Dependency,
+  dependencyOf,
+  isPostgresUnreachable,
+  type KnownAddress,
+} from "../../core/dependency-errors.ts";
 import { AppError, type FieldError, problemOf } from "../../core/errors.ts";
 
 // Turns every error into RFC 9457 application/problem+json, gives each request an id, and
@@ -101,32 +106,20 @@ const OPS_PATHS = new Set(["/health", "/ready", "/metrics", "/docs", "/openapi.j
 export interface ProblemOptions {
   /** Services' addresses, to name the one behind a bare socket error (core/dependency-errors.ts). */
   known?: readonly KnownAddress[];
-  /** Bodies declared longer than this are refused with 413 before they are read. */
-  maxBodyBytes?: number;
   onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
   log?: (line: Record<string, unknown>) => void;
 }
 
 export const problemPlugin = (opts: ProblemOptions = {}) => {
   let pgDownUntil = 0;
-  // Set first thing, so requests refused before routing (413, a fast 503) are timed too.
+  // Set first thing, so requests refused before routing (a fast 503) are timed too.
   const startedAt = new WeakMap<Request, number>();
-  const shortCircuited = new WeakSet<AppError>();
   return (
     new Elysia({ name: "problem" })
       .onRequest(({ request }) => {
         startedAt.set(request, performance.now());
         if (pgDownUntil > performance.now() && !OPS_PATHS.has(new URL(request.url).pathname)) {
-          const refused = unavailable("PostgreSQL");
-          shortCircuited.add(refused);
-          throw refused;
-        }
-        const declared = Number(request.headers.get("content-length") ?? 0);
-        if (opts.maxBodyBytes && declared > opts.maxBodyBytes) {
-          throw new AppError(
-            "payload_too_large",
-            `the request body is ${declared} bytes; at most ${opts.maxBodyBytes} are accepted`,
-          );
+          throw unavailable("PostgreSQL");
         }
       })
       .derive({ as: "global" }, ({ request }) => {
@@ -167,12 +160,9 @@ export const problemPlugin = (opts: ProblemOptions = {}) => {
         const requestId = (ctx as { requestId?: string }).requestId ?? crypto.randomUUID();
         const path = new URL(request.url).pathname;
         let app = toAppError(code, error, request, opts.known);
-        // Only a real failure (not this plugin's own refusal) keeps the window open.
-        if (
-          app?.code === "dependency_unavailable" &&
-          app.detail.startsWith("PostgreSQL") &&
-          !shortCircuited.has(app)
-        )
+        // Only a real failure keeps the window open: not this plugin's own refusal (an AppError),
+        // nor one statement that ran past its timeout.
+        if (app?.code === "dependency_unavailable" && isPostgresUnreachable(error, opts.known))
           pgDownUntil = performance.now() + PG_OPEN_MS;
         if (app?.code === "dependency_unavailable") {
           opts.log?.({

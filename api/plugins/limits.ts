@@ -1,0 +1,143 @@
+import { Elysia } from "elysia";
+import type { Config } from "../../core/config.ts";
+import { AppError } from "../../core/errors.ts";
+
+// Size limits of a request, answered as problem+json before the work they would cost: the URL
+// (414) and the header fields (431) at the door, a declared body (413) before a byte of it is
+// read, and a body without a declared length (chunked) read with a cap instead of trusting it.
+// JSON bodies are small; only multipart uploads get the media limit. Bun.serve's own limits
+// stay outside these as the last guard (api/server.ts).
+
+const MULTIPART = /^multipart\/form-data\b/i;
+
+/** A body the server stopped reading cannot be followed by another request on its connection. */
+const CLOSE = { connection: "close" };
+
+/** An image at the media limit plus room for the multipart envelope and its text fields. */
+export function multipartLimit(config: Config): number {
+  return config.MEDIA_MAX_BYTES + 64 * 1024;
+}
+
+/** The body limit for a Content-Type: uploads are multipart; everything else must be small JSON. */
+export function bodyLimit(config: Config, contentType: string | null): number {
+  return MULTIPART.test(contentType ?? "") ? multipartLimit(config) : config.MAX_JSON_BODY_BYTES;
+}
+
+/**
+ * Requests whose body is being read: a deadline that fires meanwhile is the client's slowness
+ * (408), not ours (503). See api/server.ts.
+ */
+export const bodyPending = new WeakSet<Request>();
+
+/** Length of the request target (path and query), what the request line carried. */
+function targetLength(url: string): number {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash === -1 ? 1 : url.length - slash;
+}
+
+/** Throws the 414, 431 or 413 a request has earned before anything of it is processed. */
+export function checkRequestLimits(config: Config, request: Request): void {
+  const target = targetLength(request.url);
+  if (target > config.MAX_URL_LENGTH) {
+    throw new AppError(
+      "uri_too_long",
+      `the request target is ${target} characters long; at most ${config.MAX_URL_LENGTH} are accepted`,
+    );
+  }
+  let count = 0;
+  let bytes = 0;
+  request.headers.forEach((value, name) => {
+    count++;
+    // As on the wire: "name: value\r\n".
+    bytes += name.length + value.length + 4;
+  });
+  if (count > config.MAX_HEADER_COUNT) {
+    throw new AppError(
+      "header_fields_too_large",
+      `the request has ${count} header fields; at most ${config.MAX_HEADER_COUNT} are accepted`,
+    );
+  }
+  if (bytes > config.MAX_HEADER_BYTES) {
+    throw new AppError(
+      "header_fields_too_large",
+      `the request's header fields take ${bytes} bytes; at most ${config.MAX_HEADER_BYTES} are accepted`,
+    );
+  }
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  const limit = bodyLimit(config, request.headers.get("content-type"));
+  if (declared > limit) {
+    throw new AppError(
+      "payload_too_large",
+      `the request body is ${declared} bytes; at most ${limit} are accepted for this content type`,
+      { headers: CLOSE },
+    );
+  }
+}
+
+/** The whole body, or a 413 as soon as it runs past `limit` (the rest is never read). */
+export async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      reader.cancel().catch(() => {});
+      throw new AppError(
+        "payload_too_large",
+        `the request body runs past ${limit} bytes, the most accepted for this content type`,
+        { headers: CLOSE },
+      );
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Form fields as the routes' schemas expect them: one value as itself, repeated ones as a list. */
+function formFields(form: Awaited<ReturnType<Response["formData"]>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(form.keys())) {
+    if (UNSAFE_KEYS.has(key)) continue;
+    const values = form.getAll(key);
+    out[key] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+export const limitsPlugin = (config: Config) =>
+  new Elysia()
+    .onRequest(({ request }) => checkRequestLimits(config, request))
+    // Runs after the problem plugin's parse hook, which has refused other content types (415).
+    .onParse({ as: "global" }, async ({ request }) => {
+      if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+      bodyPending.add(request);
+      // A declared length was checked at the door, and HTTP framing holds the body to it:
+      // Elysia's own parsers read it (onTransform below marks the end).
+      if (request.headers.has("content-length")) return;
+      const type = request.headers.get("content-type");
+      const bytes = await readCapped(request, bodyLimit(config, type));
+      bodyPending.delete(request);
+      if (MULTIPART.test(type ?? "")) {
+        return formFields(await new Response(bytes, { headers: { "content-type": type! } }).formData());
+      }
+      try {
+        return JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        throw new AppError("malformed_json", "request body is not valid JSON");
+      }
+    })
+    .onTransform({ as: "global" }, ({ request }) => {
+      bodyPending.delete(request);
+    });
