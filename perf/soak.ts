@@ -168,10 +168,21 @@ export function plateauVerdicts(samples: readonly Sample[]): Verdict[] {
   return out;
 }
 
+/** The commit measured, and whether the tree had uncommitted changes. */
+function commitOf(): string {
+  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe" })
+    .stdout.toString()
+    .trim();
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { stdout: "pipe" })
+    .stdout.toString()
+    .trim();
+  return `${head || "unknown"}${dirty ? " with uncommitted changes" : ""}`;
+}
+
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 function reportOf(
-  o: { minutes: number; rate: number },
+  o: { minutes: number; rate: number; commit: string },
   samples: Sample[],
   verdicts: Verdict[],
   end: string,
@@ -185,7 +196,7 @@ function reportOf(
     );
   return `# Soak run, ${new Date().toISOString().slice(0, 10)}
 
-\`./dev soak --minutes ${o.minutes} --rate ${o.rate} --report\`: ${o.rate} requests/s of open-model load (feed reads 55%,
+\`./dev soak --minutes ${o.minutes} --rate ${o.rate} --report\` (code: ${o.commit}): ${o.rate} requests/s of open-model load (feed reads 55%,
 posts 15%, likes 10%, unlikes 5%, follows 9%, unfollows 6%) from 40 users for ${o.minutes} minutes on a stack
 of its own (PostgreSQL, Redis with appendonly and noeviction, one api, one projector on loopback),
 sampled every 10 s. Cache TTLs are 300 s here (CACHE_TTL_SECONDS), so the caches reach their
@@ -256,6 +267,7 @@ if (import.meta.main) {
     usage(`--rate must be 1–1000 requests/s, got "${values.rate}"`);
 
   const dir = join(tmpdir(), `feed-soak-${process.pid}`);
+  const commit = commitOf();
   const c = await bootStack({
     dir,
     rate,
@@ -314,7 +326,7 @@ if (import.meta.main) {
       const date = new Date().toISOString().slice(0, 10);
       writeFileSync(
         join(reports, `${date}-soak.md`),
-        reportOf({ minutes, rate }, samples, verdicts, endLine, ok),
+        reportOf({ minutes, rate, commit }, samples, verdicts, endLine, ok),
       );
       await sharp(Buffer.from(chartOf(samples)))
         .png()

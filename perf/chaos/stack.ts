@@ -190,7 +190,14 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
   const config = parseConfig(env);
   let sql: Sql | null = null;
   let redis: RedisClient | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // PostgreSQL runs detached (pg_ctl) and outlives us unless stopped: clean up, then go.
+    log(`${signal}: stopping the stack`);
+    void close().finally(() => process.exit(130));
+  };
   const close = async () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await sv.stopAll().catch(() => {});
     redis?.disconnect();
     await sql?.end({ timeout: 2 }).catch(() => {});
@@ -199,6 +206,8 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
       if (pg.running()) pg.stop("fast");
     } catch {}
   };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     log(
       `stack: PostgreSQL :${ports.pg}, Redis :${ports.redis}, api :${ports.api}, projector :${ports.projector} (${o.dir})`,
