@@ -11,10 +11,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { countClientConnections } from "../db/client.ts";
-import { reconcile } from "../db/reconcile.ts";
-import { listDeadLetters } from "../projector/dlq.ts";
 import { lineChartSvg } from "./bench-charts.ts";
-import { bootStack, type ChaosStack, waitDrained } from "./chaos/stack.ts";
+import { bootStack, type ChaosStack, reconcileStack, waitDrained } from "./chaos/stack.ts";
 import { backlogOf } from "./cluster/scenario.ts";
 
 const PORTS = { pg: 55463, redis: 7302, api: 3302, projector: 9302 };
@@ -303,13 +301,8 @@ if (import.meta.main) {
     await c.load.stop();
     const unresolved = await c.load.settleWrites(30_000);
     await waitDrained(c, 120_000);
-    const rec = await reconcile(c.sql, {
-      feedMaxItems: c.config.FEED_MAX_ITEMS,
-      pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
-      activeDays: c.config.FEED_ACTIVE_DAYS,
-      unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
-    });
-    const dlq = (await listDeadLetters(c.redis, 1000)).length;
+    const rec = await reconcileStack(c);
+    const dlq = rec.dlq;
     const verdicts = plateauVerdicts(samples);
     const clean = rec.lost + rec.duplicated + rec.stale_counts + rec.unpublished + dlq + unresolved === 0;
     ok = verdicts.every((v) => v.ok) && clean;

@@ -145,15 +145,7 @@ export class ChaosLoad {
   /** One post by `author` now, answered or not (the poison fault's post). */
   async postAs(author: ChaosUser): Promise<string> {
     const text = this.nextText();
-    await this.write({
-      method: "POST",
-      path: "/posts",
-      body: { text },
-      key: crypto.randomUUID(),
-      token: author.token,
-      text,
-      attempts: 0,
-    });
+    await this.postText(author, text);
     return text;
   }
 
@@ -236,7 +228,10 @@ export class ChaosLoad {
   }
 
   private post(author: ChaosUser): Promise<void> {
-    const text = this.nextText();
+    return this.postText(author, this.nextText());
+  }
+
+  private postText(author: ChaosUser, text: string): Promise<void> {
     this.posts.set(text, { author: author.id, acked: false });
     return this.write({
       method: "POST",

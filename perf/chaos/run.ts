@@ -1,12 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { installPoison, removePoison } from "../../db/chaos.ts";
 import { unpublishedCount } from "../../db/outbox.ts";
-import { postCountsByText, reconcile } from "../../db/reconcile.ts";
+import { postCountsByText } from "../../db/reconcile.ts";
 import { listDeadLetters, replayDeadLetters } from "../../projector/dlq.ts";
 import { backlogOf } from "../cluster/scenario.ts";
 import { redisCli } from "../cluster/stack.ts";
 import type { ChaosUser, LoadStats } from "./load.ts";
-import { bootStack, type ChaosStack, getStatus, waitDrained, waitRedis } from "./stack.ts";
+import { bootStack, type ChaosStack, getStatus, reconcileStack, waitDrained, waitRedis } from "./stack.ts";
 
 // The chaos suite (./dev chaos; a short version in ./dev test): a stack of its own — PostgreSQL,
 // Redis (appendonly, noeviction), one api and one projector, all on loopback and all children
@@ -106,16 +106,7 @@ async function waitReady(c: Ctx, timeoutMs: number): Promise<number> {
   throw new Error(`the api and projector were not both ready ${timeoutMs} ms after the fault healed`);
 }
 
-async function check(c: Ctx) {
-  const rec = await reconcile(c.sql, {
-    feedMaxItems: c.config.FEED_MAX_ITEMS,
-    pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
-    activeDays: c.config.FEED_ACTIVE_DAYS,
-    unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
-  });
-  const dlq = (await listDeadLetters(c.redis, 1000)).length;
-  return { ...rec, dlq };
-}
+const check = (c: Ctx) => reconcileStack(c);
 
 // ------------------------------------------------------------------------------------ faults
 

@@ -6,7 +6,9 @@ import { signAccessToken } from "../../core/tokens.ts";
 import { createSql, type Sql } from "../../db/client.ts";
 import { migrate } from "../../db/migrate.ts";
 import { unpublishedCount } from "../../db/outbox.ts";
+import { reconcile } from "../../db/reconcile.ts";
 import { insertUser } from "../../db/users.ts";
+import { listDeadLetters } from "../../projector/dlq.ts";
 import { backlogOf, inPool, prng } from "../cluster/scenario.ts";
 import { portInUse, redisCli, Stack } from "../cluster/stack.ts";
 import { ChaosLoad, type ChaosUser } from "./load.ts";
@@ -144,6 +146,17 @@ export async function waitDrained(
     await Bun.sleep(200);
   }
   throw new Error(`not drained ${timeoutMs} ms after the load stopped: ${last}`);
+}
+
+/** `./dev reconcile`'s figures for the stack, DLQ included (after waitDrained, all should be 0). */
+export async function reconcileStack(c: Pick<ChaosStack, "redis" | "sql" | "config">) {
+  const rec = await reconcile(c.sql, {
+    feedMaxItems: c.config.FEED_MAX_ITEMS,
+    pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
+    activeDays: c.config.FEED_ACTIVE_DAYS,
+    unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
+  });
+  return { ...rec, dlq: (await listDeadLetters(c.redis, 1000)).length };
 }
 
 export async function bootStack(o: StackOptions): Promise<ChaosStack> {
