@@ -110,10 +110,12 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
     .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
       set.headers["x-request-id"] = requestId;
     })
-    // Bodies are JSON, or multipart for uploads; anything else is refused before
-    // a parser can make sense of it.
-    .onParse({ as: "global" }, ({ request, contentType }) => {
+    // Bodies are JSON, or multipart for uploads; anything else is refused before validation
+    // and the handler. A transform, not a parse hook: with a parse hook (even a global one) the
+    // OpenAPI generator cannot tell what a route parses and drops every request body schema.
+    .onTransform({ as: "global" }, ({ request }) => {
       if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+      const contentType = request.headers.get("content-type");
       if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
         throw new AppError(
           "unsupported_media_type",
