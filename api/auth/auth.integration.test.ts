@@ -244,6 +244,15 @@ describe("refresh tokens", () => {
     ).toBe(401);
   });
 
+  test("a refused refresh token is a 401 with a challenge, as every 401 must be (found by the fuzzer)", async () => {
+    for (const path of ["/auth/refresh", "/auth/logout"]) {
+      const r = await api.call("POST", path, { json: { refresh_token: `rt_${"B".repeat(43)}` } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="feed"');
+    }
+  });
+
   test("an expired refresh token is refused", async () => {
     const s = await signIn("olga");
     await db.sql`UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'`;

@@ -147,6 +147,8 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
         headers: {
           "content-type": "application/problem+json",
           "x-request-id": requestId,
+          // RFC 9110 §15.5.2: every 401 carries a challenge; the bearer check sends a precise one.
+          ...(app.status === 401 ? { "www-authenticate": 'Bearer realm="feed"' } : {}),
           ...(app.extra.headers ?? {}),
         },
       });
