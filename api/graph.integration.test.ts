@@ -286,6 +286,31 @@ describe("ops routes", () => {
     expect(likes).toMatchObject({ required: ["post_id"], properties: { post_id: { type: "string" } } });
   });
 
+  test("a body nested 100 000 levels deep is a 400 problem, not a stack overflow (found by the fuzzer)", async () => {
+    const u = await db.makeUser();
+    const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    for (const [path, token, body] of [
+      ["/auth/refresh", undefined, `{"refresh_token":${deep(10_000)}}`],
+      ["/auth/logout", undefined, deep(100_000)],
+      ["/likes", u.token, `{"post_id":${deep(100_000)}}`],
+    ] as const) {
+      const r = await api.call("POST", path, {
+        token,
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({
+        code: "validation_failed",
+        detail: "invalid body: nested more than 32 levels deep",
+      });
+    }
+    // Shallow nesting still gets the schema's own answer.
+    const shallow = await api.call("POST", "/likes", { token: u.token, json: { post_id: [[["1"]]] } });
+    expect(shallow.status).toBe(400);
+    expect(shallow.body.errors[0].path).toBe("post_id");
+  });
+
   test("a missing body is a 415 naming JSON; a body declared too large is a 413 before it is read", async () => {
     const u = await db.makeUser();
     const none = await api.call("POST", "/likes", { token: u.token });

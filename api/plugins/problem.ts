@@ -74,6 +74,25 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
   }
 }
 
+/**
+ * No body of this API is deeper than a few levels. Deeper ones are refused before validation:
+ * Elysia's validation error serialises the value recursively, and a 10 000-level array blew its
+ * stack into a 500.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** Iterative, so that measuring a hostile body cannot overflow the stack either. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export interface ProblemOptions {
   /** Bodies declared longer than this are refused with 413 before they are read. */
   maxBodyBytes?: number;
@@ -113,7 +132,7 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
     // Bodies are JSON, or multipart for uploads; anything else is refused before validation
     // and the handler. A transform, not a parse hook: with a parse hook (even a global one) the
     // OpenAPI generator cannot tell what a route parses and drops every request body schema.
-    .onTransform({ as: "global" }, ({ request }) => {
+    .onTransform({ as: "global" }, ({ request, body }) => {
       if (!request.body || request.method === "GET" || request.method === "HEAD") return;
       const contentType = request.headers.get("content-type");
       if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
@@ -121,6 +140,12 @@ export const problemPlugin = (opts: ProblemOptions = {}) =>
           "unsupported_media_type",
           `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
         );
+      }
+      if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+        const message = `nested more than ${MAX_BODY_DEPTH} levels deep`;
+        throw new AppError("validation_failed", `invalid body: ${message}`, {
+          errors: [{ location: "body", path: "", message }],
+        });
       }
     })
     .onError({ as: "global" }, ({ code, error, request, set, ...ctx }) => {
