@@ -388,6 +388,18 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
   });
 
+  test("upload keys with a NUL, a lone surrogate or other odd names are a 404, not a 500 (found by the fuzzer)", async () => {
+    const u = await db.makeUser();
+    for (const name of ["\u0000", "a\ud800.png", "x.png\u0000", " ", "%00.png", "😀.png", "noext"]) {
+      const r = await api.call("PUT", "/me/avatar", {
+        token: u.token,
+        json: { upload_key: `uploads/${u.id}/${name}` },
+      });
+      expect(r.status).toBe(404);
+      expect(r.body.code).toBe("not_found");
+    }
+  });
+
   test("presign input is validated: type, size, purpose", async () => {
     const u = await db.makeUser();
     expect((await presign(u.token, { purpose: "avatar", content_type: "image/gif", size: 10 })).status).toBe(
