@@ -165,6 +165,13 @@ describe("sign-in failures create nothing", () => {
     await refused(await finish(back, cookie), 400, "provider_error", /invalid_grant/);
   });
 
+  test("a made-up code the provider refuses in its own format is a 400, not a 502 (found by the fuzzer)", async () => {
+    // The mock answers an unknown code with a problem+json 400, not OAuth's {"error": …}.
+    const { cookie, back } = await begin("jill");
+    back.searchParams.set("code", "<script>alert(1)</script>");
+    await refused(await finish(back, cookie), 400, "provider_error", /refused the code \(HTTP 400\)/);
+  });
+
   for (const [name, claims, why] of [
     ["a wrong audience", { aud: "someone-else" }, /aud/],
     ["a wrong issuer", { iss: "http://evil.example" }, /iss/],
