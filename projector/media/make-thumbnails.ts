@@ -11,10 +11,20 @@ import type { Handler } from "../handlers/types.ts";
 
 const TIME_LIMIT_SECONDS = 20;
 
+const isMissing = (e: unknown) =>
+  (e as { name?: string }).name === "NoSuchKey" ||
+  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+
 export const onPostImageForThumbnails: Handler<"PostImageUploaded"> = async (deps, event) => {
   const { post_id: postId, key } = event.payload;
   if (!deps.storage) throw new Error("media storage is not configured");
-  const original = await deps.storage.get(key);
+  const original = await deps.storage.get(key).catch((e) => {
+    if (isMissing(e)) return null;
+    throw e;
+  });
+  // Replaced again before this event's turn came, and deleted by the projector group on the
+  // newer event (groups run independently): nothing to make, and no retry can bring it back.
+  if (!original) return;
   const variants: ImageVariants = {};
   // Largest first, from the original (upright, shrunk on load); each smaller one from the
   // previous output, which is a fraction of the original's pixels: about twice as fast.
