@@ -43,6 +43,9 @@ function toAppError(code: string | number, error: unknown, request: Request): Ap
   switch (code) {
     case "VALIDATION": {
       const v = error as ValidationLike;
+      // An answer that breaks its own response schema is our bug, not an invalid request: a
+      // 500 (logged), never a 400 blaming the client's "body".
+      if (v.type === "response") return null;
       const ct = request.headers.get("content-type") ?? "";
       if (
         v.type === "body" &&
