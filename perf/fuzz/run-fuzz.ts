@@ -43,6 +43,8 @@ export interface FuzzSummary {
   statuses: Record<string, number>;
   /** Statuses answered per route, for the report. */
   routeStatuses: Record<string, Record<string, number>>;
+  /** Requests per tag: how many carried each kind of token, mutation, BOLA target… */
+  tags: Record<string, number>;
   serverErrors: number;
   invalidProblems: number;
   otherViolations: number;
@@ -116,6 +118,7 @@ export async function runFuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzSummar
     perRoute: {},
     statuses: {},
     routeStatuses: {},
+    tags: {},
     serverErrors: 0,
     invalidProblems: 0,
     otherViolations: 0,
@@ -137,6 +140,7 @@ export async function runFuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzSummar
     bump(s.statuses, String(a.status));
     s.routeStatuses[r.op] ??= {};
     bump(s.routeStatuses[r.op]!, String(a.status));
+    for (const t of new Set(r.tags)) bump(s.tags, t);
     if (a.status >= 500) s.serverErrors++;
     else if (a.status >= 400 && checkProblem(a, r.method === "HEAD").length > 0) s.invalidProblems++;
     else if (violations.length > 0) s.otherViolations++;
@@ -229,6 +233,14 @@ export function formatSummary(s: FuzzSummary): string {
     "",
     "statuses:",
     table(s.statuses),
+    "",
+    "requests by what was done to them (a request has several):",
+    ...["auth", "bola", "body", "ctype", "id", "cursor", "idem", "file", "concurrent"].map((family) => {
+      const of = Object.entries(s.tags)
+        .filter(([t]) => t === family || t.startsWith(`${family}:`))
+        .sort(([, a], [, b]) => b - a);
+      return `  ${family.padEnd(11)} ${of.map(([t, n]) => `${t.slice(family.length + 1) || family} ${n}`).join(", ")}`;
+    }),
     "",
     `5xx: ${s.serverErrors}   invalid problems: ${s.invalidProblems}   other violations: ${s.otherViolations}   unhandled errors logged: ${s.unhandledErrors}`,
   ];
