@@ -11,17 +11,12 @@ import type { Handler } from "../handlers/types.ts";
 
 const TIME_LIMIT_SECONDS = 20;
 
-const isMissing = (e: unknown) =>
-  (e as { name?: string }).name === "NoSuchKey" ||
-  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
-
 export const onPostImageForThumbnails: Handler<"PostImageUploaded"> = async (deps, event) => {
   const { post_id: postId, key } = event.payload;
   if (!deps.storage) throw new Error("media storage is not configured");
-  const original = await deps.storage.get(key).catch((e) => {
-    if (isMissing(e)) return null;
-    throw e;
-  });
+  const original = await deps.storage
+    .get(key)
+    .catch((e: { name?: string }) => (e.name === "NoSuchKey" ? null : Promise.reject(e)));
   // Replaced again before this event's turn came, and deleted by the projector group on the
   // newer event (groups run independently): nothing to make, and no retry can bring it back.
   if (!original) return;
