@@ -266,6 +266,51 @@ describe("ops routes", () => {
     expect(docs.headers.get("content-type")).toContain("text/html");
   });
 
+  test("the OpenAPI document carries every request body's JSON schema (found by the fuzzer)", async () => {
+    // A global parse hook once made the generator write `content: {}` for every body.
+    const spec = await api.call("GET", "/openapi.json");
+    const bodies = Object.entries(
+      spec.body.paths as Record<string, Record<string, { requestBody?: unknown }>>,
+    )
+      .flatMap(([path, ops]) =>
+        Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${path}`, op] as const),
+      )
+      .filter(([, op]) => op.requestBody);
+    expect(bodies.map(([k]) => k)).toContain("POST /likes");
+    for (const [, op] of bodies) {
+      const schema = (op.requestBody as { content: Record<string, { schema?: { properties?: object } }> })
+        .content["application/json"]?.schema;
+      expect(Object.keys(schema?.properties ?? {}).length).toBeGreaterThan(0);
+    }
+    const likes = spec.body.paths["/likes"].post.requestBody.content["application/json"].schema;
+    expect(likes).toMatchObject({ required: ["post_id"], properties: { post_id: { type: "string" } } });
+  });
+
+  test("a body nested 100 000 levels deep is a 400 problem, not a stack overflow (found by the fuzzer)", async () => {
+    const u = await db.makeUser();
+    const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    for (const [path, token, body] of [
+      ["/auth/refresh", undefined, `{"refresh_token":${deep(10_000)}}`],
+      ["/auth/logout", undefined, deep(100_000)],
+      ["/likes", u.token, `{"post_id":${deep(100_000)}}`],
+    ] as const) {
+      const r = await api.call("POST", path, {
+        token,
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({
+        code: "validation_failed",
+        detail: "invalid body: nested more than 32 levels deep",
+      });
+    }
+    // Shallow nesting still gets the schema's own answer.
+    const shallow = await api.call("POST", "/likes", { token: u.token, json: { post_id: [[["1"]]] } });
+    expect(shallow.status).toBe(400);
+    expect(shallow.body.errors[0].path).toBe("post_id");
+  });
+
   test("a missing body is a 415 naming JSON; a body declared too large is a 413 before it is read", async () => {
     const u = await db.makeUser();
     const none = await api.call("POST", "/likes", { token: u.token });

@@ -165,6 +165,13 @@ describe("sign-in failures create nothing", () => {
     await refused(await finish(back, cookie), 400, "provider_error", /invalid_grant/);
   });
 
+  test("a made-up code the provider refuses in its own format is a 400, not a 502 (found by the fuzzer)", async () => {
+    // The mock answers an unknown code with a problem+json 400, not OAuth's {"error": …}.
+    const { cookie, back } = await begin("jill");
+    back.searchParams.set("code", "<script>alert(1)</script>");
+    await refused(await finish(back, cookie), 400, "provider_error", /refused the code \(HTTP 400\)/);
+  });
+
   for (const [name, claims, why] of [
     ["a wrong audience", { aud: "someone-else" }, /aud/],
     ["a wrong issuer", { iss: "http://evil.example" }, /iss/],
@@ -242,6 +249,15 @@ describe("refresh tokens", () => {
     expect(
       (await api.call("POST", "/auth/logout", { json: { refresh_token: `rt_${"A".repeat(43)}` } })).status,
     ).toBe(401);
+  });
+
+  test("a refused refresh token is a 401 with a challenge, as every 401 must be (found by the fuzzer)", async () => {
+    for (const path of ["/auth/refresh", "/auth/logout"]) {
+      const r = await api.call("POST", path, { json: { refresh_token: `rt_${"B".repeat(43)}` } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="feed"');
+    }
   });
 
   test("an expired refresh token is refused", async () => {

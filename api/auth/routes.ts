@@ -4,6 +4,7 @@ import {
   generateState,
   OAuth2RequestError,
   type OAuth2Tokens,
+  UnexpectedErrorResponseBodyError,
 } from "arctic";
 import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
@@ -162,6 +163,10 @@ export const authRoutes = (
               );
             if (e instanceof ArcticFetchError)
               throw new AppError("provider_unavailable", "could not reach the provider's token endpoint");
+            // A 4xx is the provider refusing this code, whatever shape its body has: the
+            // client's mistake (a made-up or spent code), not an outage to answer 502 for.
+            if (e instanceof UnexpectedErrorResponseBodyError && e.status >= 400 && e.status < 500)
+              throw new AppError("provider_error", `the provider refused the code (HTTP ${e.status})`);
             throw new AppError(
               "provider_unavailable",
               `unexpected answer from the provider's token endpoint: ${(e as Error).message}`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import S3rver from "s3rver";
 import sharp from "sharp";
+import { keys } from "../../core/redis-keys.ts";
 import { createStorage, type Storage } from "../../core/storage.ts";
 import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
@@ -335,6 +336,38 @@ describe("thumbnails (media consumer group)", () => {
     expect((await fetch(thumbUrl)).status).toBe(404);
     await p.stop();
   });
+
+  test("an image replaced and deleted before its thumbnails were made is skipped, not dead-lettered (found by the fuzzer)", async () => {
+    const u = await db.makeUser();
+    const put = async (postId: string, w: number) => {
+      const form = new FormData();
+      form.append("file", new File([await png(w, w)], "n.png", { type: "image/png" }));
+      const r = await api.app.handle(
+        new Request(`http://localhost/posts/${postId}/image`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${u.token}` },
+          body: form,
+        }),
+      );
+      expect(r.status).toBe(200);
+    };
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "twice" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    await put(post.body.id, 20);
+    const [first] = await db.sql`SELECT image_key FROM posts WHERE id = ${post.body.id}`;
+    await put(post.body.id, 30);
+    // What the projector group does on the second event, done before the media group's turn.
+    await storage.delete(first!.image_key);
+    const p = await startTestProjector(db, { storage });
+    await p.settle();
+    expect(await db.redis.xlen(keys.dlq)).toBe(0);
+    const [row] = await db.sql`SELECT image_variants FROM posts WHERE id = ${post.body.id}`;
+    expect(Object.keys(row?.image_variants ?? {}).sort()).toEqual(["1080", "320"]);
+    await p.stop();
+  });
 });
 
 describe("direct uploads (POST /uploads, then attach by key)", () => {
@@ -386,6 +419,18 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     );
     expect(res.status).toBe(400);
     expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+  });
+
+  test("upload keys with a NUL, a lone surrogate or other odd names are a 404, not a 500 (found by the fuzzer)", async () => {
+    const u = await db.makeUser();
+    for (const name of ["\u0000", "a\ud800.png", "x.png\u0000", " ", "%00.png", "😀.png", "noext"]) {
+      const r = await api.call("PUT", "/me/avatar", {
+        token: u.token,
+        json: { upload_key: `uploads/${u.id}/${name}` },
+      });
+      expect(r.status).toBe(404);
+      expect(r.body.code).toBe("not_found");
+    }
   });
 
   test("presign input is validated: type, size, purpose", async () => {

@@ -8,6 +8,9 @@ import type { Storage } from "../../core/storage.ts";
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
 // that fails is never stored and never decoded again.
 
+/** The file name part of an upload key: mediaFilename's, or at least as plain. */
+const UPLOAD_NAME = /^[A-Za-z0-9_-]{1,64}\.[a-z]{3,4}$/;
+
 export interface CheckedImage {
   bytes: Uint8Array;
   type: ImageType;
@@ -92,8 +95,17 @@ export async function resolveImage(
   const key = body.upload_key;
   const storage = deps.storage;
   if (!storage) throw new AppError("not_ready", "media storage is not configured");
-  if (!key.startsWith(mediaKeys.uploadPrefix(userId)) || key.includes("..")) {
+  const prefix = mediaKeys.uploadPrefix(userId);
+  if (!key.startsWith(prefix) || key.includes("..")) {
     throw new AppError("forbidden", "upload_key is not one of your uploads (POST /uploads gives you one)");
+  }
+  // Only a name POST /uploads could have given out goes to S3: a NUL or a lone surrogate in a
+  // key made the S3 client throw, a 500.
+  if (!UPLOAD_NAME.test(key.slice(prefix.length))) {
+    throw new AppError(
+      "not_found",
+      "nothing was uploaded at that upload_key: POST /uploads never gives out such a key",
+    );
   }
   const head = await storage.head(key);
   if (!head) throw new AppError("not_found", `nothing was uploaded at ${key} (or it expired)`);

@@ -54,6 +54,9 @@ function toAppError(
   switch (code) {
     case "VALIDATION": {
       const v = error as ValidationLike;
+      // An answer that breaks its own response schema is our bug, not an invalid request: a
+      // 500 (logged), never a 400 blaming the client's "body".
+      if (v.type === "response") return null;
       const ct = request.headers.get("content-type") ?? "";
       if (
         v.type === "body" &&
@@ -87,6 +90,25 @@ function toAppError(
       return down ? unavailable(down) : null;
     }
   }
+}
+
+/**
+ * No body of this API is deeper than a few levels. Deeper ones are refused before validation:
+ * Elysia's validation error serialises the value recursively, and a 10 000-level array blew its
+ * stack into a 500.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** Iterative, so that measuring a hostile body cannot overflow the stack either. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 const unavailable = (down: Dependency) =>
@@ -145,15 +167,23 @@ export const problemPlugin = (opts: ProblemOptions = {}) => {
       .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
         set.headers["x-request-id"] = requestId;
       })
-      // Bodies are JSON, or multipart for uploads; anything else is refused before
-      // a parser can make sense of it.
-      .onParse({ as: "global" }, ({ request, contentType }) => {
+      // Bodies are JSON, or multipart for uploads; anything else is refused before validation
+      // and the handler. A transform, not a parse hook: with a parse hook (even a global one) the
+      // OpenAPI generator cannot tell what a route parses and drops every request body schema.
+      .onTransform({ as: "global" }, ({ request, body }) => {
         if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+        const contentType = request.headers.get("content-type");
         if (!/^(application\/(.+\+)?json|multipart\/form-data)\b/i.test(contentType ?? "")) {
           throw new AppError(
             "unsupported_media_type",
             `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
           );
+        }
+        if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+          const message = `nested more than ${MAX_BODY_DEPTH} levels deep`;
+          throw new AppError("validation_failed", `invalid body: ${message}`, {
+            errors: [{ location: "body", path: "", message }],
+          });
         }
       })
       .onError({ as: "global" }, ({ code, error, request, set, ...ctx }) => {
@@ -193,6 +223,8 @@ export const problemPlugin = (opts: ProblemOptions = {}) => {
           headers: {
             "content-type": "application/problem+json",
             "x-request-id": requestId,
+            // RFC 9110 §15.5.2: every 401 carries a challenge; the bearer check sends a precise one.
+            ...(app.status === 401 ? { "www-authenticate": 'Bearer realm="feed"' } : {}),
             ...(app.extra.headers ?? {}),
           },
         });

@@ -14,7 +14,12 @@ const TIME_LIMIT_SECONDS = 20;
 export const onPostImageForThumbnails: Handler<"PostImageUploaded"> = async (deps, event) => {
   const { post_id: postId, key } = event.payload;
   if (!deps.storage) throw new Error("media storage is not configured");
-  const original = await deps.storage.get(key);
+  const original = await deps.storage
+    .get(key)
+    .catch((e: { name?: string }) => (e.name === "NoSuchKey" ? null : Promise.reject(e)));
+  // Replaced again before this event's turn came, and deleted by the projector group on the
+  // newer event (groups run independently): nothing to make, and no retry can bring it back.
+  if (!original) return;
   const variants: ImageVariants = {};
   // Largest first, from the original (upright, shrunk on load); each smaller one from the
   // previous output, which is a fraction of the original's pixels: about twice as fast.

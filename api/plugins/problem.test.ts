@@ -1,0 +1,31 @@
+import { describe, expect, test } from "bun:test";
+import { Elysia, t } from "elysia";
+import { problemPlugin } from "./problem.ts";
+
+// The error plugin alone, on a throwaway app: what it makes of errors no route of the real app
+// produces on purpose.
+
+describe("problemPlugin", () => {
+  test("a handler's answer that breaks its response schema is a logged 500, not a 400 about the request body", async () => {
+    const logged: Record<string, unknown>[] = [];
+    const app = new Elysia({ normalize: false })
+      .use(problemPlugin({ log: (l) => logged.push(l) }))
+      .get("/broken", () => ({ a: 1 }) as never, { response: { 200: t.Object({ b: t.String() }) } })
+      .post("/strict", ({ body }) => body, { body: t.Object({ b: t.String() }) });
+    const res = await app.handle(new Request("http://localhost/broken"));
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("internal");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: "error", msg: "unhandled error", path: "/broken" });
+    // A request body that breaks its schema is still the client's 400.
+    const bad = await app.handle(
+      new Request("http://localhost/strict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ b: 1 }),
+      }),
+    );
+    expect(bad.status).toBe(400);
+  });
+});
