@@ -4,7 +4,7 @@ import { AppError, problemOf } from "../core/errors.ts";
 import type { App } from "./app.ts";
 import type { Deps, Lifecycle } from "./deps.ts";
 import type { ApiMetrics } from "./metrics.ts";
-import { bodyPending } from "./plugins/limits.ts";
+import { bodyLimit, bodyPending, readCapped } from "./plugins/limits.ts";
 import { corsHeaders, pathOf, securityHeaders } from "./plugins/security.ts";
 
 // The api's HTTP server around createApp: Bun.serve with the idle timeout and the outer body
@@ -114,6 +114,37 @@ export function withDeadline(fetch: Fetch, o: DeadlineOptions): Fetch {
   }
 }
 
+/**
+ * A body that declares no length (chunked) is read here with its cap (413 as soon as it runs
+ * past it, the rest never read) and handed on as a request with a length, so that the app's
+ * parsers never meet an unbounded body. The read counts as the body arriving for the deadline.
+ */
+export function withCappedBody(fetch: Fetch, config: Config): Fetch {
+  return async (request, server) => {
+    if (
+      !request.body ||
+      request.method === "GET" ||
+      request.method === "HEAD" ||
+      request.headers.has("content-length")
+    )
+      return fetch(request, server);
+    bodyPending.add(request);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCapped(request, bodyLimit(config, request.headers.get("content-type")));
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      return problemResponse(config, request, e, e.extra.headers);
+    } finally {
+      bodyPending.delete(request);
+    }
+    const headers = new Headers(request.headers);
+    headers.delete("transfer-encoding");
+    headers.set("content-length", String(bytes.byteLength));
+    return fetch(new Request(request.url, { method: request.method, headers, body: bytes }), server);
+  };
+}
+
 export interface ApiServer {
   server: Server<undefined>;
   /**
@@ -136,7 +167,7 @@ export function serveApi(
     // The outer guard, above the app's own limits (which answer problem+json): Bun stops a body
     // past it whatever the app is doing.
     maxRequestBodySize: 4 * deps.config.MEDIA_MAX_BYTES,
-    fetch: withDeadline(app.fetch, {
+    fetch: withDeadline(withCappedBody(app.fetch, deps.config), {
       config: deps.config,
       lifecycle,
       metrics: deps.metrics,

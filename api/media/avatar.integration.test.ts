@@ -253,6 +253,15 @@ describe("POST /posts with an image (multipart)", () => {
     );
   }
 
+  test("text that looks like JSON stays text (Elysia's form parser made it an object: a 400)", async () => {
+    const u = await db.makeUser();
+    for (const text of ['{"looks":"like json"}', "[1, 2, 3]", "a.b[0] = {}"]) {
+      const res = await create(u.token, crypto.randomUUID(), text, await png(20, 20));
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { text: string }).text).toBe(text);
+    }
+  });
+
   test("one command: the post, its image, both events; a replay answers the same post with fresh URLs", async () => {
     const u = await db.makeUser();
     const bytes = await png(50, 40);

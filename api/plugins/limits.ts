@@ -105,8 +105,28 @@ export async function readCapped(request: Request, limit: number): Promise<Uint8
 
 const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Form fields as the routes' schemas expect them: one value as itself, repeated ones as a list. */
-function formFields(form: Awaited<ReturnType<Response["formData"]>>): Record<string, unknown> {
+/**
+ * The parse hook of the routes that take multipart uploads: form fields as the routes' schemas
+ * expect them, one value as itself, repeated ones as a list, and text kept as text. (Elysia's
+ * own form parser turns a field that starts with "{" or "[" into an object, so a post whose
+ * text looks like JSON was refused; it also nests "a.b" keys.) JSON bodies fall through to
+ * the route's next parser. Routes name it as `parse: [parseFormFields, "json", "formdata"]`:
+ * the named parsers after it are what the OpenAPI generator reads the media types from.
+ */
+export async function parseFormFields({ request }: { request: Request }): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? "";
+  // No body: nothing to parse, and nothing for the named parsers either (they would call an
+  // empty body malformed JSON before the route could say 401 or name what is missing).
+  if (!request.body) return {};
+  if (!MULTIPART.test(type)) {
+    // Only JSON goes on to the "json" parser; anything else is refused here, as on other routes.
+    if (/^application\/(.+\+)?json\b/i.test(type)) return undefined;
+    throw new AppError(
+      "unsupported_media_type",
+      `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${type || "none"}"`,
+    );
+  }
+  const form = await request.formData();
   const out: Record<string, unknown> = {};
   for (const key of new Set(form.keys())) {
     if (UNSAFE_KEYS.has(key)) continue;
@@ -116,28 +136,19 @@ function formFields(form: Awaited<ReturnType<Response["formData"]>>): Record<str
   return out;
 }
 
+/** The `parse` option of a route that takes JSON or a multipart upload. */
+export const jsonOrForm = [parseFormFields, "json", "formdata"] as const;
+
+// No global parse hook here: with one (even global) the OpenAPI generator cannot tell what a
+// route parses and drops every request body schema. Bodies without a declared length are
+// read with their cap by the server (api/server.ts withCappedBody) before they reach the app.
 export const limitsPlugin = (config: Config) =>
   new Elysia()
-    .onRequest(({ request }) => checkRequestLimits(config, request))
-    // Runs after the problem plugin's parse hook, which has refused other content types (415).
-    .onParse({ as: "global" }, async ({ request }) => {
-      if (!request.body || request.method === "GET" || request.method === "HEAD") return;
-      bodyPending.add(request);
-      // A declared length was checked at the door, and HTTP framing holds the body to it:
-      // Elysia's own parsers read it (onTransform below marks the end).
-      if (request.headers.has("content-length")) return;
-      const type = request.headers.get("content-type");
-      const bytes = await readCapped(request, bodyLimit(config, type));
-      bodyPending.delete(request);
-      if (MULTIPART.test(type ?? "")) {
-        return formFields(await new Response(bytes, { headers: { "content-type": type! } }).formData());
-      }
-      try {
-        return JSON.parse(new TextDecoder().decode(bytes));
-      } catch {
-        throw new AppError("malformed_json", "request body is not valid JSON");
-      }
+    .onRequest(({ request }) => {
+      checkRequestLimits(config, request);
+      if (request.body && request.method !== "GET" && request.method !== "HEAD") bodyPending.add(request);
     })
+    // After parsing: the body has arrived; a deadline from now on is ours, not the client's.
     .onTransform({ as: "global" }, ({ request }) => {
       bodyPending.delete(request);
     });
