@@ -95,6 +95,15 @@ describe("building a liked set", () => {
     expect(await db.redis.exists(k)).toBe(0);
   });
 
+  test("a set stays an intset through its build (8 bytes a like: markers and tokens are integers)", async () => {
+    const token = await beginLikedSetBuild(db.redis, viewer);
+    expect(token).toMatch(/^-[0-9]+$/);
+    expect(await db.redis.object("ENCODING", k)).toBe("intset");
+    await add("7000000000000000009");
+    await finishLikedSetBuild(db.redis, viewer, token!, ["7000000000000000001"], CAP, TTL);
+    expect(await db.redis.object("ENCODING", k)).toBe("intset");
+  });
+
   test("thousands of likes go in (the script adds them in chunks)", async () => {
     const ids = Array.from({ length: 2500 }, (_, i) => String(10_000 + i));
     const token = await beginLikedSetBuild(db.redis, viewer);

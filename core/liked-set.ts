@@ -1,12 +1,12 @@
 import { luaScript, type RedisClient, type RedisCommand, runScript } from "./redis.ts";
-import { keys, LIKED_BUILDING_PREFIX, LIKED_COMPLETE, LIKED_OVER_CAP } from "./redis-keys.ts";
+import { keys, LIKED_COMPLETE, LIKED_OVER_CAP } from "./redis-keys.ts";
 
 // liked_by_me from Redis: per viewer, a set of every post id they have liked, so that a page
 // whose bodies, counts and authors are cached sends no PostgreSQL statement at all. A present
 // set must be COMPLETE (a miss in it means "not liked"), so a set is in one of four states:
 //
 //   absent        nothing cached: readers ask PostgreSQL and start a build
-//   building(t)   {b:t} ∪ likes added since the build began; TTL BUILD_SECONDS; not trusted
+//   building(t)   {t} ∪ likes added since the build began (t < 0); TTL BUILD_SECONDS; not trusted
 //   complete      {"0"} ∪ every like of the viewer; TTL CACHE_TTL_SECONDS; trusted
 //   over cap      {"2"}: more than LIKES_CACHE_MAX likes; TTL CACHE_TTL_SECONDS; readers ask
 //                 PostgreSQL and do not build (the bound on a set's size)
@@ -28,7 +28,7 @@ import { keys, LIKED_BUILDING_PREFIX, LIKED_COMPLETE, LIKED_OVER_CAP } from "./r
 // sees as a like commits after BEGIN, and every write of that unlike (command or handler) comes
 // after its commit, so after BEGIN. Each such REMOVE meets building(t) and aborts it (or meets a
 // later state, in which case building(t) has already ended). Tokens are never reused, so a FINISH
-// whose set was aborted, expired or flushed meanwhile finds no b:t — even when another reader has
+// whose set was aborted, expired or flushed meanwhile finds no t — even when another reader has
 // begun a new build since — and writes nothing. A like committed after S is not in S, but its
 // ADD comes after its commit, so it lands in building(t) and the union keeps it.
 //
@@ -129,7 +129,8 @@ return 0`);
  * cap, or another reader's build). Call before the snapshot of likes is read.
  */
 export async function beginLikedSetBuild(redis: RedisClient, userId: string): Promise<string | null> {
-  const token = `${LIKED_BUILDING_PREFIX}${crypto.randomUUID()}`;
+  // 63 random bits, negated: never a post id, and an integer (the set stays an intset).
+  const token = `-${(crypto.getRandomValues(new BigUint64Array(1))[0]! >> 1n) + 1n}`;
   const began = await runScript(redis, BEGIN, [keys.likedPosts(userId)], [token, BUILD_SECONDS]);
   return Number(began) === 1 ? token : null;
 }

@@ -43,8 +43,8 @@ export const HEAD_BUILDING = "1";
  * Marker members of a liked set (core/liked-set.ts); post ids are never these. LIKED_COMPLETE
  * marks a set holding every like of its user (and keeps a set of no likes alive); LIKED_OVER_CAP
  * marks a user with more likes than LIKES_CACHE_MAX, who is not cached; a set being built holds
- * LIKED_BUILDING_PREFIX + the build's token instead of either.
+ * its build's token, a negative number, instead of either. Integers all, like the post ids, so
+ * Redis keeps a set of up to set-max-intset-entries (512) as an intset: 8 bytes a like.
  */
 export const LIKED_COMPLETE = "0";
 export const LIKED_OVER_CAP = "2";
-export const LIKED_BUILDING_PREFIX = "b:";
