@@ -8,6 +8,8 @@ import type { ApiMetrics } from "./metrics.ts";
 export interface ApiHooks {
   /** Runs after a command's transaction commits and before its events are XADDed. */
   afterCommit?: () => void | Promise<void>;
+  /** Runs after a page's PostgreSQL statement read a liked-set build's likes, before it finishes. */
+  beforeLikedSetFinish?: () => void | Promise<void>;
 }
 
 /** What the process tells the app about its own state (api/server.ts). */

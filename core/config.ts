@@ -148,6 +148,11 @@ const schema = z.object({
   FEED_ACTIVE_DAYS: int(7, 1, 365),
   AUTHOR_CACHE_POSTS: int(100, 1, 1000),
   CACHE_TTL_SECONDS: int(3_600, 1, 7 * 86_400),
+  /**
+   * liked_by_me comes from a per-viewer Redis set of every post the viewer liked (core/liked-set.ts);
+   * viewers with more likes than this are not cached and ask PostgreSQL. 0 turns the set off.
+   */
+  LIKES_CACHE_MAX: int(5_000, 0, 100_000),
   POPULAR_WINDOW_HOURS: int(24, 1, 24 * 30),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 120_000),

@@ -3,7 +3,7 @@
 //
 // Hash tags (the part in braces) decide a key's slot on a Redis Cluster: keys that one command
 // or one MULTI names together share a tag. A stream partition is its own tag; every key of a
-// user (feed head, pull list, seen mark, card, author cache) carries the user's id, so
+// user (feed head, pull list, seen mark, card, author cache, liked set) carries the user's id, so
 // read-feed reads a reader's keys in one MULTI; a post's body and its count share the post's id
 // (hydration then needs one MGET per post's slot). The DLQ and the popular set are single keys.
 // On a standalone Redis tags change nothing.
@@ -19,6 +19,8 @@ export const keys = {
   pullFollows: (userId: string) => `feed:pull:{${userId}}`,
   /** Set for a day after a reader's first feed read of the day (feed_readers is written then). */
   readerSeen: (userId: string) => `feed:seen:{${userId}}`,
+  /** Set of every post id a user has liked, with a marker member (core/liked-set.ts). */
+  likedPosts: (userId: string) => `user:liked:{${userId}}`,
   post: (postId: string) => `post:{${postId}}`,
   postStats: (postId: string) => `post:stats:{${postId}}`,
   user: (userId: string) => `user:{${userId}}`,
@@ -36,3 +38,13 @@ export const keys = {
  */
 export const HEAD_SENTINEL = "0";
 export const HEAD_BUILDING = "1";
+
+/**
+ * Marker members of a liked set (core/liked-set.ts); post ids are never these. LIKED_COMPLETE
+ * marks a set holding every like of its user (and keeps a set of no likes alive); LIKED_OVER_CAP
+ * marks a user with more likes than LIKES_CACHE_MAX, who is not cached; a set being built holds
+ * its build's token, a negative number, instead of either. Integers all, like the post ids, so
+ * Redis keeps a set of up to set-max-intset-entries (512) as an intset: 8 bytes a like.
+ */
+export const LIKED_COMPLETE = "0";
+export const LIKED_OVER_CAP = "2";

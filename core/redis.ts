@@ -160,6 +160,31 @@ export async function mgetMany(redis: RedisClient, keys: readonly string[]): Pro
 export type RedisCommand = [name: string, ...args: (string | number)[]];
 
 /**
+ * mgetMany and independent single-key commands in one round-trip: sent in the same tick, so
+ * auto-pipelining (createRedis) writes them together, with whatever concurrent requests send
+ * meanwhile (an explicit pipeline would be a write of its own); on a cluster, one write per node.
+ * The MGET's failure is thrown; the commands answer [error, reply] pairs, as runCommands does.
+ */
+export async function mgetManyWith(
+  redis: RedisClient,
+  keys: readonly string[],
+  commands: readonly RedisCommand[],
+): Promise<{ values: (string | null)[]; replies: [Error | null, unknown][] }> {
+  const [values, replies] = await Promise.all([
+    mgetMany(redis, keys),
+    Promise.all(
+      commands.map(([name, ...args]) =>
+        redis.call(name, ...args).then(
+          (reply): [Error | null, unknown] => [null, reply],
+          (e): [Error | null, unknown] => [e as Error, null],
+        ),
+      ),
+    ),
+  ]);
+  return { values, replies };
+}
+
+/**
  * Independent single-key commands, answered in order as [error, reply] pairs (a pipeline's
  * shape). Standalone: one pipeline. Cluster: a pipeline may not span nodes, so each command is
  * sent on its own, all at once, and auto-pipelining groups them into one write per node.

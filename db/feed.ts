@@ -88,6 +88,8 @@ export interface HydrationRequest {
   statIds: readonly string[]; // posts whose like counts missed the cache
   userIds: readonly string[]; // authors (known from cached bodies) that missed the cache
   likedIds: readonly string[]; // posts to check liked_by_me on
+  /** Every like of the viewer, up to this many (a liked-set build, core/liked-set.ts); 0: none. */
+  likedAllLimit?: number;
 }
 
 export interface HydrationRows {
@@ -95,11 +97,13 @@ export interface HydrationRows {
   stats: { post_id: string; like_count: number }[];
   users: CachedUser[];
   liked: string[];
+  liked_all: string[];
 }
 
 /**
  * Batched hydration in one round-trip: post bodies, like counts, the authors of those posts (and
- * of cached posts whose author missed), and which of the posts the viewer liked.
+ * of cached posts whose author missed), which of the posts the viewer liked, and, to build the
+ * viewer's liked set, their likes (an index-only scan of one partition of likes' primary key).
  */
 export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<HydrationRows> {
   const shards = (ids: readonly string[]) => [...new Set(ids.map((id) => shardOf(id)))];
@@ -118,7 +122,9 @@ export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<H
                 'avatar_key', avatar_key)) FROM users
                 WHERE id = ANY(${r.userIds as string[]}::bigint[] || ARRAY(SELECT author_id FROM p))), '[]'::json) AS users,
       ARRAY(SELECT post_id::text FROM likes WHERE user_id = ${r.viewerId}::bigint
-              AND post_id = ANY(${r.likedIds as string[]}::bigint[])) AS liked`;
+              AND post_id = ANY(${r.likedIds as string[]}::bigint[])) AS liked,
+      ARRAY(SELECT post_id::text FROM likes WHERE user_id = ${r.viewerId}::bigint
+              LIMIT ${r.likedAllLimit ?? 0}) AS liked_all`;
   return row!;
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 // where both sides meet, as they do through PostgreSQL and Redis in production.
 import { testApp } from "../api/testing.ts";
 import { isCluster, runCommands } from "../core/redis.ts";
-import { keys } from "../core/redis-keys.ts";
+import { keys, LIKED_COMPLETE } from "../core/redis-keys.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
 import { startTestProjector, waitFor } from "./testing.ts";
 
@@ -253,12 +253,18 @@ describe("command → event → projector → read model → query", () => {
     const reader = await db.makeUser();
     const author = await db.makeUser();
     await api.call("POST", "/follows", { token: reader.token, json: { user_id: author.id } });
-    for (let i = 0; i < 60; i++) await post(author.token, `p${i}`);
+    const created: string[] = [];
+    for (let i = 0; i < 60; i++) created.push((await post(author.token, `p${i}`)).id);
+    // One like of the reader's on the first page: liked_by_me comes from the reader's liked set.
+    const liked = created[58]!;
+    expect((await api.call("POST", "/likes", { token: reader.token, json: { post_id: liked } })).status).toBe(
+      201,
+    );
     await proj.settle();
     // The projector shares this database handle (its sweeper and lane poll): stop it, so that
     // only the api's statements are counted.
     await proj.stop();
-    // Everything cold: heads, bodies, counts, users (the streams stay).
+    // Everything cold: heads, bodies, counts, users, liked sets (the streams stay).
     const cacheKeys = (await db.redisKeys()).filter((k) => !k.startsWith("feed:events:") && k !== keys.dlq);
     await runCommands(
       db.redis,
@@ -278,7 +284,11 @@ describe("command → event → projector → read model → query", () => {
       db.resetCount();
       const warm = await feed(reader.token, `?limit=${limit}`);
       expect(warm.items.map((i) => i.id)).toEqual(cold.items.map((i) => i.id));
-      expect(db.queryCount()).toBeLessThanOrEqual(1); // liked_by_me only
+      expect(warm.items.filter((i) => i.liked_by_me).map((i) => i.id)).toEqual([liked]);
+      // Head, bodies, counts, authors and the reader's liked set all cached: PostgreSQL is not
+      // asked at all (liked_by_me used to cost one statement on every page).
+      expect(await db.redis.sismember(keys.likedPosts(reader.id), LIKED_COMPLETE)).toBe(1);
+      expect(db.queryCount()).toBe(0);
     }
     // Every later page costs the same: 60 posts by 20 is three pages and then the end.
     let cursor: string | null = null;

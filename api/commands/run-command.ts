@@ -24,6 +24,12 @@ export interface CommandResult<B> {
   status: number;
   body: B;
   events: DraftEvent[];
+  /**
+   * Cache writes of the committed change, run after commit and before the events are published,
+   * so that the events' handlers always run after them (core/liked-set.ts relies on it). Best
+   * effort: it must not throw.
+   */
+  updateCaches?: () => Promise<void>;
 }
 
 export interface CommandOutcome<B> {
@@ -131,6 +137,7 @@ export async function runCommand<B>(
     return { status: committed.replay.status, body: committed.replay.response as B, replayed: true };
   }
   const { result, outbox } = committed as { result: CommandResult<B>; outbox: OutboxRow[] };
+  await result.updateCaches?.().catch(() => {});
   await publishCommitted(deps, outbox);
   return { status: result.status, body: result.body, replayed: false };
 }

@@ -1,4 +1,6 @@
 import { AppError } from "../../core/errors.ts";
+import { dropLikedSet, writeLikedSet } from "../../core/liked-set.ts";
+import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { deleteLike, insertLike } from "../../db/graph.ts";
 import { findPostAuthor } from "../../db/posts.ts";
 import { runCommand } from "../commands/run-command.ts";
@@ -28,6 +30,7 @@ export function likePost(deps: Deps, viewer: Viewer, postId: string, idempotency
       return {
         status: created ? 201 : 200,
         body: { post_id: postId, liked: true },
+        updateCaches: created ? () => updateLikedSet(deps, viewer.id, postId, true) : undefined,
         events: created
           ? [
               {
@@ -60,6 +63,7 @@ export function unlikePost(deps: Deps, viewer: Viewer, postId: string, idempoten
       return {
         status: 204,
         body: { post_id: postId, liked: false },
+        updateCaches: deleted ? () => updateLikedSet(deps, viewer.id, postId, false) : undefined,
         events: deleted
           ? [
               {
@@ -72,4 +76,25 @@ export function unlikePost(deps: Deps, viewer: Viewer, postId: string, idempoten
       };
     },
   );
+}
+
+/**
+ * The liker's set follows their own like or unlike before the answer (read-your-writes); the
+ * event's handler converges it again afterwards. Only a real change writes: a write without an
+ * event would have no handler after it to correct it (core/liked-set.ts). A write that may not
+ * have landed drops the set instead (not awaited: Redis is failing, and the DEL goes out on the
+ * same connection ahead of anything later).
+ */
+async function updateLikedSet(deps: Deps, userId: string, postId: string, liked: boolean): Promise<void> {
+  const { redis, config } = deps;
+  if (config.LIKES_CACHE_MAX === 0 || redisLooksDown(redis)) return;
+  const written = await withRedis(
+    redis,
+    () =>
+      writeLikedSet(redis, userId, postId, liked, config.LIKES_CACHE_MAX, config.CACHE_TTL_SECONDS).then(
+        () => true,
+      ),
+    () => false,
+  ).catch(() => false);
+  if (!written) dropLikedSet(redis, userId).catch(() => {});
 }

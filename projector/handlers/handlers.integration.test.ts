@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { FeedEvent } from "../../core/events.ts";
-import { keys } from "../../core/redis-keys.ts";
+import { beginLikedSetBuild, finishLikedSetBuild } from "../../core/liked-set.ts";
+import { keys, LIKED_COMPLETE } from "../../core/redis-keys.ts";
 import { publishEvents } from "../../core/streams.ts";
+import { insertPost } from "../../db/posts.ts";
 import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { listDeadLetters, replayDeadLetters } from "../dlq.ts";
 import { startTestProjector } from "../testing.ts";
+import { convergeLikedSet } from "./like-counts.ts";
+import type { HandlerDeps } from "./types.ts";
 
 // Handlers not covered by the pipeline test, the projector's metrics as Prometheus scrapes
 // them, and dead-letter replay of one entry.
@@ -105,5 +109,97 @@ describe("dead-letter replay", () => {
     await again.settle();
     expect(await listDeadLetters(db.redis)).toHaveLength(1);
     await again.stop();
+  });
+});
+
+describe("liked sets (PostLiked, PostUnliked)", () => {
+  // The handlers converge the liker's cached set on the likes row as it stands when they run,
+  // so the order and the number of deliveries do not matter.
+  async function setUp() {
+    const viewer = await db.makeUser();
+    const author = await db.makeUser();
+    const posts = [await insertPost(db.sql, author.id, "one"), await insertPost(db.sql, author.id, "two")];
+    const token = await beginLikedSetBuild(db.redis, viewer.id);
+    await finishLikedSetBuild(db.redis, viewer.id, token!, [], 100, 600);
+    const like = (n: number, type: "PostLiked" | "PostUnliked", id: string): FeedEvent => ({
+      ...envelope(id, viewer.id),
+      type,
+      payload: { post_id: posts[n]!.id, user_id: viewer.id, author_id: author.id },
+    });
+    const deliver = async (...events: FeedEvent[]) => {
+      await publishEvents(
+        db.redis,
+        events.map((e) => ({ stream: keys.stream(0), event: e })),
+      );
+      await p.settle();
+    };
+    const members = async () => (await db.redis.smembers(keys.likedPosts(viewer.id))).sort();
+    const p = await startTestProjector(db);
+    return { viewer, posts, like, deliver, members, p };
+  }
+
+  test("a like's event adds it; its unlike's event, delivered twice, takes it out", async () => {
+    const { viewer, posts, like, deliver, members, p } = await setUp();
+    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await deliver(like(0, "PostLiked", "9301"));
+    expect(await members()).toEqual([LIKED_COMPLETE, posts[0]!.id].sort());
+    await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id}`;
+    await deliver(like(0, "PostUnliked", "9302"), like(0, "PostUnliked", "9302"));
+    expect(await members()).toEqual([LIKED_COMPLETE]);
+    await p.stop();
+  });
+
+  test("events out of order and redelivered leave the set as the likes table says", async () => {
+    const { viewer, posts, like, deliver, members, p } = await setUp();
+    // like → unlike → like again on post 0; like → unlike on post 1. Every event arrives after
+    // the last change, the unlikes before the likes, and some twice.
+    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await deliver(
+      like(0, "PostUnliked", "9312"),
+      like(1, "PostUnliked", "9314"),
+      like(0, "PostLiked", "9313"),
+      like(1, "PostLiked", "9311"),
+      like(0, "PostLiked", "9310"),
+      like(1, "PostLiked", "9311"),
+      like(0, "PostUnliked", "9312"),
+    );
+    expect(await members()).toEqual([LIKED_COMPLETE, posts[0]!.id].sort());
+    // A late PostLiked of a like that is gone takes nothing back.
+    await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id}`;
+    await deliver(like(0, "PostLiked", "9313"));
+    expect(await members()).toEqual([LIKED_COMPLETE]);
+    await p.stop();
+  });
+
+  test("a handler that read the like just before a concurrent unlike wrote its state writes again", async () => {
+    const { viewer, posts, members, p } = await setUp();
+    await p.stop();
+    const post = posts[0]!.id;
+    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post})`;
+    // The handler's first read of the row sees the like; right after it, the unlike commits
+    // and its own writers take the post out of the set, before the handler writes "liked".
+    let reads = 0;
+    const sql = new Proxy(db.sql, {
+      apply: async (target, self, args: Parameters<typeof db.sql>) => {
+        const rows = await Reflect.apply(target, self, args);
+        if (String(args[0]).includes("FROM likes") && reads++ === 0) {
+          await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id} AND post_id = ${post}`;
+          await db.redis.srem(keys.likedPosts(viewer.id), post);
+        }
+        return rows;
+      },
+    });
+    await convergeLikedSet({ sql, redis: db.redis, config: db.config } as HandlerDeps, viewer.id, post);
+    expect(reads).toBe(3); // read, write, read (changed), write, read (agrees)
+    expect(await members()).toEqual([LIKED_COMPLETE]);
+  });
+
+  test("no set, none made: a reader builds it from PostgreSQL when it needs it", async () => {
+    const { viewer, posts, like, deliver, p } = await setUp();
+    await db.redis.del(keys.likedPosts(viewer.id));
+    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await deliver(like(0, "PostLiked", "9320"));
+    expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
+    await p.stop();
   });
 });

@@ -1,7 +1,9 @@
 // Shared by the PostLiked and PostUnliked handlers.
 import { POPULAR_SIZE } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
+import { dropLikedSet, writeLikedSet } from "../../core/liked-set.ts";
 import { keys } from "../../core/redis-keys.ts";
+import { likeExists } from "../../db/graph.ts";
 import { bumpPostStats, markProcessed, postLikeCount } from "../../db/projections.ts";
 import type { HandlerDeps } from "./types.ts";
 
@@ -32,4 +34,44 @@ export async function applyLike(
   // expires every few minutes and is rebuilt from post_stats, which bounds any staleness.
   const inWindow = Date.now() - timestampOf(postId) < deps.config.POPULAR_WINDOW_HOURS * 3_600_000;
   if (inWindow) await deps.redis.eval(POPULAR_UPDATE, 1, keys.popular, count, postId, POPULAR_SIZE);
+}
+
+/** Rounds of write-then-read before the handler gives up and drops the set. */
+const CONVERGE_ROUNDS = 3;
+
+/**
+ * Brings the liker's cached liked set (when there is one) to the likes row as it stands now,
+ * whatever the order or number of the events: write what the row says, read the row again, and
+ * write again if it changed meanwhile (a concurrent handler or command may have written the
+ * older state after this one read it; core/liked-set.ts has the argument). A Redis failure drops
+ * the set; if even that fails, the event is retried.
+ */
+export async function convergeLikedSet(deps: HandlerDeps, userId: string, postId: string): Promise<void> {
+  const { config, redis, sql } = deps;
+  if (config.LIKES_CACHE_MAX === 0) return;
+  try {
+    let liked = await likeExists(sql, userId, postId);
+    for (let round = 0; round < CONVERGE_ROUNDS; round++) {
+      const r = await writeLikedSet(
+        redis,
+        userId,
+        postId,
+        liked,
+        config.LIKES_CACHE_MAX,
+        config.CACHE_TTL_SECONDS,
+      );
+      // No set (or none any more): nothing that could be left wrong.
+      if (r !== "applied") return;
+      const now = await likeExists(sql, userId, postId);
+      if (now === liked) return;
+      liked = now;
+    }
+    await dropLikedSet(redis, userId);
+  } catch (e) {
+    const dropped = await dropLikedSet(redis, userId).then(
+      () => true,
+      () => false,
+    );
+    if (!dropped) throw e;
+  }
 }
