@@ -2,7 +2,7 @@ import { AppError } from "../../core/errors.ts";
 import type { EventType, PayloadOf } from "../../core/events.ts";
 import { fingerprint } from "../../core/fingerprint.ts";
 import { shardOf, streamPartitionFor } from "../../core/ids.ts";
-import { withRedis } from "../../core/redis-breaker.ts";
+import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { publishEvents } from "../../core/streams.ts";
 import type { Tx } from "../../db/client.ts";
@@ -137,7 +137,9 @@ export async function runCommand<B>(
     return { status: committed.replay.status, body: committed.replay.response as B, replayed: true };
   }
   const { result, outbox } = committed as { result: CommandResult<B>; outbox: OutboxRow[] };
-  await result.updateCaches?.().catch(() => {});
+  // While Redis looks down the event's handler alone brings the cache up to date (it converges
+  // on the write model), so the answer does not wait on a hung Redis.
+  if (!redisLooksDown(deps.redis)) await result.updateCaches?.().catch(() => {});
   await publishCommitted(deps, outbox);
   return { status: result.status, body: result.body, replayed: false };
 }
