@@ -5,6 +5,7 @@ import {
   finishLikedSetBuild,
   likedSetQuery,
   parseLikedSet,
+  readCompleteLikedSet,
   writeLikedSet,
 } from "./liked-set.ts";
 import { runCommands } from "./redis.ts";
@@ -44,6 +45,17 @@ describe("building a liked set", () => {
     expect(s.kind).toBe("complete");
     expect(s.kind === "complete" && [...s.liked].sort()).toEqual(["101", "102"]);
     expect(await db.redis.ttl(k)).toBeGreaterThan(TTL - 10);
+  });
+
+  test("readCompleteLikedSet: the likes of a complete set, nothing for a build or the cap marker", async () => {
+    expect(await readCompleteLikedSet(db.redis, viewer)).toBeNull();
+    const token = await beginLikedSetBuild(db.redis, viewer);
+    expect(await readCompleteLikedSet(db.redis, viewer)).toBeNull();
+    await finishLikedSetBuild(db.redis, viewer, token!, ["101", "102"], CAP, TTL);
+    expect(await readCompleteLikedSet(db.redis, viewer)).toEqual(new Set(["101", "102"]));
+    await db.redis.del(k);
+    await db.redis.sadd(k, LIKED_OVER_CAP);
+    expect(await readCompleteLikedSet(db.redis, viewer)).toBeNull();
   });
 
   test("a viewer with no likes gets a complete, empty set (kept alive by its marker)", async () => {

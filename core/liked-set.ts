@@ -178,3 +178,13 @@ export async function writeLikedSet(
 export async function dropLikedSet(redis: RedisClient, userId: string): Promise<void> {
   await redis.del(keys.likedPosts(userId));
 }
+
+/**
+ * What a viewer's cached set says they liked, when it is complete (trusted); null when it is
+ * absent, being built or over the cap. For checks against the likes table (the chaos suite).
+ */
+export async function readCompleteLikedSet(redis: RedisClient, userId: string): Promise<Set<string> | null> {
+  const members = await redis.smembers(keys.likedPosts(userId));
+  if (!members.includes(LIKED_COMPLETE) || members.includes(LIKED_OVER_CAP)) return null;
+  return new Set(members.filter((m) => m !== LIKED_COMPLETE && !m.startsWith("-")));
+}

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { installPoison, removePoison } from "./chaos.ts";
+import { insertLike } from "./graph.ts";
 import { insertOutbox, markPublished, unpublishedCount } from "./outbox.ts";
 import { insertPost } from "./posts.ts";
 import { insertOwnFeedItem } from "./projections.ts";
-import { postCountsByText } from "./reconcile.ts";
+import { likedPostsOf, postCountsByText } from "./reconcile.ts";
 import { openTestDb, type TestDb } from "./testing.ts";
 
 // The chaos suite's database helpers (perf/chaos/run.ts): the poison it injects and removes,
@@ -47,6 +48,15 @@ describe("counts", () => {
       ["run-1 #1", 1],
       ["run-1 #2", 2],
     ]);
+    const v = await db.makeUser();
+    const liked = await insertPost(db.sql, u.id, "run-3 #1");
+    await insertLike(db.sql, v.id, liked.id);
+    expect(await likedPostsOf(db.sql, [u.id, v.id])).toEqual(
+      new Map([
+        [u.id, new Set<string>()],
+        [v.id, new Set([liked.id])],
+      ]),
+    );
     expect(await unpublishedCount(db.sql)).toBe(0);
     const row = await insertOutbox(db.sql, {
       shard: 1,

@@ -167,3 +167,15 @@ export async function postCountsByText(sql: AnySql, prefix: string): Promise<Map
     WHERE starts_with(text, ${prefix}) GROUP BY text`;
   return new Map(rows.map((r) => [r.text, r.n]));
 }
+
+/** Each user's liked post ids (the chaos suite compares them with the cached liked sets). */
+export async function likedPostsOf(
+  sql: AnySql,
+  userIds: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const rows = await sql<{ user_id: string; post_id: string }[]>`
+    SELECT user_id::text, post_id::text FROM likes WHERE user_id = ANY(${userIds as string[]}::bigint[])`;
+  const out = new Map<string, Set<string>>(userIds.map((u) => [u, new Set()]));
+  for (const r of rows) out.get(r.user_id)?.add(r.post_id);
+  return out;
+}

@@ -69,7 +69,7 @@ function reportOf(r: ChaosResult, o: { rate: number; seed: number; short: boolea
       Object.entries(f.restarts)
         .map(([k, v]) => `${k} ×${v}`)
         .join(", ") || "—"
-    } | ${f.recoveredMs} ms | ${f.drainedMs} ms | ${f.lost} | ${f.duplicated} | ${f.stale_counts} | ${f.unpublished} | ${f.dlq} | ${f.ok ? "ok" : "**failed**"} |`;
+    } | ${f.recoveredMs} ms | ${f.drainedMs} ms | ${f.lost} | ${f.duplicated} | ${f.stale_counts} | ${f.unpublished} | ${f.dlq} | ${f.stale_liked} | ${f.ok ? "ok" : "**failed**"} |`;
   });
   const notes = r.faults.flatMap((f) => [
     ...f.notes.map((n) => `- ${f.name}: ${n}`),
@@ -83,14 +83,15 @@ load (feed reads 55%, posts 15%, likes 10%, unlikes 5%, follows 9%, unfollows 6%
 follow a pull-mode celebrity and ~8 others each. Each fault is injected under the load and healed;
 the load runs on, stops; the run waits for both services to be ready by themselves, retries the
 writes that got no definite answer with their own Idempotency-Keys, waits for the projector to
-drain, and reconciles (\`./dev reconcile\`'s checks). Settings: ${Object.entries(r.config)
+drain, and reconciles (\`./dev reconcile\`'s checks, plus every trusted liked set of a user against
+their likes rows: the cache liked_by_me is answered from). Settings: ${Object.entries(r.config)
     .map(([k, v]) => `${k}=${v}`)
     .join(", ")}.
 
 **${r.faults.length} faults, ${r.faults.filter((f) => f.ok).length} passed; ${r.requests} requests, ${r.fiveHundreds} answered 5xx (every one a 503 problem+json: ${r.faults.every((f) => f.load.unexpected5xx === 0)}); ${r.postsSent} posts sent, ${r.commandsLost} acknowledged but missing, ${r.commandsDoubled} stored twice. ${r.ok ? "Passed" : "Failed"} in ${(r.elapsedMs / 1000).toFixed(0)} s.**
 
-| fault | what | requests | statuses | refused | hung | restarts | ready after | drained after | lost | duplicated | stale counts | unpublished | dlq | verdict |
-| --- | --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| fault | what | requests | statuses | refused | hung | restarts | ready after | drained after | lost | duplicated | stale counts | unpublished | dlq | stale liked sets | verdict |
+| --- | --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join("\n")}
 
 "refused": requests that found no api process (it had just been killed; a balancer would have

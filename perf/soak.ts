@@ -304,10 +304,12 @@ if (import.meta.main) {
     const rec = await reconcileStack(c);
     const dlq = rec.dlq;
     const verdicts = plateauVerdicts(samples);
-    const clean = rec.lost + rec.duplicated + rec.stale_counts + rec.unpublished + dlq + unresolved === 0;
+    const clean =
+      rec.lost + rec.duplicated + rec.stale_counts + rec.unpublished + dlq + rec.stale_liked + unresolved ===
+      0;
     ok = verdicts.every((v) => v.ok) && clean;
     const totalRequests = samples.reduce((s, x) => s + x.rps * (SAMPLE_MS / 1000), 0);
-    const endLine = `then reconcile: lost=${rec.lost} duplicated=${rec.duplicated} stale_counts=${rec.stale_counts} unpublished=${rec.unpublished} dlq=${dlq}, ${unresolved} writes unresolved; ~${Math.round(totalRequests)} requests, ${samples.reduce((s, x) => s + x.errors, 0)} errors`;
+    const endLine = `then reconcile: lost=${rec.lost} duplicated=${rec.duplicated} stale_counts=${rec.stale_counts} unpublished=${rec.unpublished} dlq=${dlq} stale_liked=${rec.stale_liked}, ${unresolved} writes unresolved; ~${Math.round(totalRequests)} requests, ${samples.reduce((s, x) => s + x.errors, 0)} errors`;
     for (const v of verdicts)
       console.log(
         `${v.ok ? "plateau" : "GROWS  "} ${v.metric}: ${fmt(v.firstHalf)} → ${fmt(v.secondHalf)} (${v.rule})`,

@@ -39,6 +39,8 @@ export interface FaultResult {
   stale_counts: number;
   unpublished: number;
   dlq: number;
+  /** Users whose trusted liked set (liked_by_me's cache) differs from their likes rows. */
+  stale_liked: number;
   load: LoadStats;
   restarts: Record<string, number>;
   recoveredMs: number;
@@ -301,6 +303,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const rec = await check(c).catch((e) => {
         r.problems.push(`reconcile failed: ${e}`);
         return {
+          stale_liked: -1,
+          liked_sets_checked: 0,
           lost: -1,
           duplicated: -1,
           stale_counts: -1,
@@ -326,6 +330,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (stats.unexpected5xx) r.problems.push(`${stats.unexpected5xx} 5xx answers other than 503`);
       if (stats.badProblems)
         r.problems.push(`${stats.badProblems} error answers were not valid problem+json`);
+      r.notes.push(`liked sets trusted and checked against the likes rows: ${rec.liked_sets_checked}`);
       for (const [what, lines] of Object.entries(rec.examples))
         for (const l of lines.slice(0, 3)) r.notes.push(`${what}: ${l}`);
       const zero =
@@ -333,7 +338,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         rec.duplicated === 0 &&
         rec.stale_counts === 0 &&
         rec.unpublished === 0 &&
-        rec.dlq === 0;
+        rec.dlq === 0 &&
+        rec.stale_liked === 0;
       const result: FaultResult = {
         name: f.name,
         detail,
@@ -343,6 +349,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         stale_counts: rec.stale_counts,
         unpublished: rec.unpublished,
         dlq: rec.dlq,
+        stale_liked: rec.stale_liked,
         load: stats,
         restarts,
         recoveredMs,
@@ -411,5 +418,5 @@ export function faultLine(r: FaultResult): string {
     Object.entries(r.restarts)
       .map(([k, v]) => `${k}×${v}`)
       .join(" ") || "none";
-  return `${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(22)} lost=${r.lost} duplicated=${r.duplicated} stale_counts=${r.stale_counts} unpublished=${r.unpublished} dlq=${r.dlq} | ${s.sent} requests (${statuses}; refused ${s.refused}, hung ${s.hung}) | restarts ${restarts} | ready ${r.recoveredMs} ms, drained ${r.drainedMs} ms after`;
+  return `${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(22)} lost=${r.lost} duplicated=${r.duplicated} stale_counts=${r.stale_counts} unpublished=${r.unpublished} dlq=${r.dlq} stale_liked=${r.stale_liked} | ${s.sent} requests (${statuses}; refused ${s.refused}, hung ${s.hung}) | restarts ${restarts} | ready ${r.recoveredMs} ms, drained ${r.drainedMs} ms after`;
 }

@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { type Config, parseConfig } from "../../core/config.ts";
 import { randomShard } from "../../core/ids.ts";
+import { readCompleteLikedSet } from "../../core/liked-set.ts";
 import { createRedis, type RedisClient } from "../../core/redis.ts";
 import { signAccessToken } from "../../core/tokens.ts";
 import { createSql, type Sql } from "../../db/client.ts";
 import { migrate } from "../../db/migrate.ts";
 import { unpublishedCount } from "../../db/outbox.ts";
-import { reconcile } from "../../db/reconcile.ts";
+import { likedPostsOf, reconcile } from "../../db/reconcile.ts";
 import { insertUser } from "../../db/users.ts";
 import { listDeadLetters } from "../../projector/dlq.ts";
 import { backlogOf, inPool, prng } from "../cluster/scenario.ts";
@@ -149,14 +150,43 @@ export async function waitDrained(
 }
 
 /** `./dev reconcile`'s figures for the stack, DLQ included (after waitDrained, all should be 0). */
-export async function reconcileStack(c: Pick<ChaosStack, "redis" | "sql" | "config">) {
+export async function reconcileStack(c: Pick<ChaosStack, "redis" | "sql" | "config" | "users">) {
   const rec = await reconcile(c.sql, {
     feedMaxItems: c.config.FEED_MAX_ITEMS,
     pullThreshold: c.config.FANOUT_PULL_THRESHOLD,
     activeDays: c.config.FEED_ACTIVE_DAYS,
     unpublishedAfterMs: 2 * (c.config.SWEEP_INTERVAL_MS + c.config.OUTBOX_GRACE_MS),
   });
-  return { ...rec, dlq: (await listDeadLetters(c.redis, 1000)).length };
+  const liked = await staleLikedSets(c);
+  return {
+    ...rec,
+    dlq: (await listDeadLetters(c.redis, 1000)).length,
+    stale_liked: liked.stale,
+    liked_sets_checked: liked.checked,
+  };
+}
+
+/**
+ * Users whose cached liked set is complete (trusted for liked_by_me) but differs from their
+ * likes rows: the cache a fully cached page answers from, checked like the read model.
+ */
+export async function staleLikedSets(
+  c: Pick<ChaosStack, "redis" | "sql" | "users">,
+): Promise<{ checked: number; stale: number }> {
+  const truth = await likedPostsOf(
+    c.sql,
+    c.users.map((u) => u.id),
+  );
+  let stale = 0;
+  let checked = 0;
+  for (const u of c.users) {
+    const cached = await readCompleteLikedSet(c.redis, u.id);
+    if (!cached) continue;
+    checked++;
+    const rows = truth.get(u.id) ?? new Set<string>();
+    if (cached.size !== rows.size || [...rows].some((p) => !cached.has(p))) stale++;
+  }
+  return { checked, stale };
 }
 
 export async function bootStack(o: StackOptions): Promise<ChaosStack> {
