@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ChaosResult, faultLine, runChaos } from "./chaos/run.ts";
+import { commitOf } from "./chaos/stack.ts";
 
 function usage(message: string): never {
   console.error(
@@ -37,6 +38,7 @@ const seed = Number(values.seed ?? 7);
 if (!Number.isInteger(seed)) usage(`--seed must be a whole number, got "${values.seed}"`);
 
 const dir = join(tmpdir(), `feed-chaos-${process.pid}`);
+const commit = commitOf();
 const result = await runChaos({
   dir,
   short: values.short ?? false,
@@ -49,7 +51,7 @@ console.log(summaryLine(result));
 if (values.report) {
   const file = join(import.meta.dir, "reports", `${new Date().toISOString().slice(0, 10)}-chaos.md`);
   mkdirSync(join(import.meta.dir, "reports"), { recursive: true });
-  writeFileSync(file, reportOf(result, { rate, seed, short: values.short ?? false }));
+  writeFileSync(file, reportOf(result, { rate, seed, short: values.short ?? false, commit }));
   console.log(`report: ${file}`);
 }
 if (!result.ok) console.log(`logs: ${dir}`);
@@ -60,7 +62,7 @@ function summaryLine(r: ChaosResult): string {
   return `chaos: ${r.faults.length} faults, lost=${sum("lost")} duplicated=${sum("duplicated")}; ${r.requests} requests, ${r.fiveHundreds} 5xx (all 503: ${r.faults.every((f) => f.load.unexpected5xx === 0)}); posts sent ${r.postsSent}, acknowledged but missing ${r.commandsLost}, stored twice ${r.commandsDoubled}; ${r.ok ? "ok" : "FAILED"} in ${(r.elapsedMs / 1000).toFixed(0)} s`;
 }
 
-function reportOf(r: ChaosResult, o: { rate: number; seed: number; short: boolean }): string {
+function reportOf(r: ChaosResult, o: { rate: number; seed: number; short: boolean; commit: string }): string {
   const rows = r.faults.map((f) => {
     const statuses = Object.entries(f.load.byStatus)
       .map(([k, v]) => `${k}: ${v}`)
@@ -77,7 +79,7 @@ function reportOf(r: ChaosResult, o: { rate: number; seed: number; short: boolea
   ]);
   return `# Chaos run, ${new Date().toISOString().slice(0, 10)}
 
-\`./dev chaos${o.short ? " --short" : ""} --rate ${o.rate} --seed ${o.seed} --report\`: a stack of its own (PostgreSQL, Redis with
+\`./dev chaos${o.short ? " --short" : ""} --rate ${o.rate} --seed ${o.seed} --report\` (code: ${o.commit}): a stack of its own (PostgreSQL, Redis with
 appendonly and noeviction, one api, one projector, all on loopback), ${o.rate} requests/s of open-model
 load (feed reads 55%, posts 15%, likes 10%, unlikes 5%, follows 9%, unfollows 6%) from 40 users who
 follow a pull-mode celebrity and ~8 others each. Each fault is injected under the load and healed;

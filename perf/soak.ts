@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { countClientConnections } from "../db/client.ts";
 import { lineChartSvg } from "./bench-charts.ts";
-import { bootStack, type ChaosStack, reconcileStack, waitDrained } from "./chaos/stack.ts";
+import { bootStack, type ChaosStack, commitOf, reconcileStack, waitDrained } from "./chaos/stack.ts";
 import { backlogOf } from "./cluster/scenario.ts";
 
 const PORTS = { pg: 55463, redis: 7302, api: 3302, projector: 9302 };
@@ -164,17 +164,6 @@ export function plateauVerdicts(samples: readonly Sample[]): Verdict[] {
     });
   }
   return out;
-}
-
-/** The commit measured, and whether the tree had uncommitted changes. */
-function commitOf(): string {
-  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe" })
-    .stdout.toString()
-    .trim();
-  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { stdout: "pipe" })
-    .stdout.toString()
-    .trim();
-  return `${head || "unknown"}${dirty ? " with uncommitted changes" : ""}`;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));

@@ -189,6 +189,17 @@ export async function staleLikedSets(
   return { checked, stale };
 }
 
+/** The commit measured, and whether the tree had uncommitted changes. */
+export function commitOf(): string {
+  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe" })
+    .stdout.toString()
+    .trim();
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { stdout: "pipe" })
+    .stdout.toString()
+    .trim();
+  return `${head || "unknown"}${dirty ? " with uncommitted changes" : ""}`;
+}
+
 export async function bootStack(o: StackOptions): Promise<ChaosStack> {
   const log = o.log ?? (() => {});
   const ports = o.ports ?? DEFAULT_PORTS;
