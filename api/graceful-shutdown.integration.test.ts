@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { freePort, holdTableLock, openTestDb, type TestDb, waitFor, waitsOnLock } from "../db/testing.ts";
+import {
+  childEnv,
+  freePort,
+  holdTableLock,
+  openTestDb,
+  type TestDb,
+  waitFor,
+  waitsOnLock,
+} from "../db/testing.ts";
 
 // The api process itself (`bun api/main.ts`, against the test database and Redis) on SIGTERM:
 // it stops accepting connections at once, lets the request in flight finish and answer, closes
@@ -27,14 +35,7 @@ async function startApi(env: Record<string, string>) {
   const port = freePort();
   const proc = Bun.spawn(["bun", "api/main.ts"], {
     cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.config.DATABASE_URL,
-      REDIS_URL: db.config.REDIS_URL,
-      // A test cluster when the suite runs on one; blank (a standalone Redis) otherwise.
-      REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
-      S3_ENDPOINT: "",
-      LOAD_TEST_SECRET: "",
+    env: childEnv(db, {
       PORT: String(port),
       LOG_LEVEL: "info",
       // Nothing but the shutdown may end the held request.
@@ -42,7 +43,7 @@ async function startApi(env: Record<string, string>) {
       IDLE_TIMEOUT_SECONDS: "30",
       DATABASE_STATEMENT_TIMEOUT_MS: "20000",
       ...env,
-    },
+    }),
     stdout: "pipe",
     stderr: "pipe",
   });

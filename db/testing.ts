@@ -148,3 +148,19 @@ export async function waitsOnLock(sql: Sql, pattern: string): Promise<boolean> {
     WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${pattern}`;
   return row!.n > 0;
 }
+
+/**
+ * The environment of an api or projector process a test spawns: the test database and Redis
+ * (a test cluster when the suite runs on one), no S3, no load-test signer, plus `extra`.
+ */
+export function childEnv(db: TestDb, extra: Record<string, string>): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    DATABASE_URL: db.config.DATABASE_URL,
+    REDIS_URL: db.config.REDIS_URL,
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
+    S3_ENDPOINT: "",
+    LOAD_TEST_SECRET: "",
+    ...extra,
+  };
+}

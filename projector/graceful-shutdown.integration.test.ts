@@ -1,7 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { testApp } from "../api/testing.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
-import { freePort, holdTableLock, openTestDb, type TestDb, waitFor, waitsOnLock } from "../db/testing.ts";
+import {
+  childEnv,
+  freePort,
+  holdTableLock,
+  openTestDb,
+  type TestDb,
+  waitFor,
+  waitsOnLock,
+} from "../db/testing.ts";
 
 // The projector process itself (`bun projector/main.ts`) on SIGTERM: the entry in hand is
 // finished and acknowledged before it exits 0. The entry is held in hand by a lock the test
@@ -38,15 +46,7 @@ describe("projector graceful shutdown (SIGTERM)", () => {
     const port = freePort();
     const proc = Bun.spawn(["bun", "projector/main.ts"], {
       cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.config.DATABASE_URL,
-        REDIS_URL: db.config.REDIS_URL,
-        REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
-        S3_ENDPOINT: "",
-        PROJECTOR_METRICS_PORT: String(port),
-        SHUTDOWN_TIMEOUT_MS: "20000",
-      },
+      env: childEnv(db, { PROJECTOR_METRICS_PORT: String(port), SHUTDOWN_TIMEOUT_MS: "20000" }),
       stdout: "pipe",
       stderr: "pipe",
     });
