@@ -18,6 +18,12 @@ import { backlogOf } from "./cluster/scenario.ts";
 const PORTS = { pg: 55463, redis: 7302, api: 3302, projector: 9302 };
 const SAMPLE_MS = 10_000;
 const TOKEN_REFRESH_MS = 10 * 60_000;
+// Each user's likes stay at or under this many (perf/chaos/load.ts likesPerUser), so the data the
+// caches hold reaches a steady size and memory that still climbs is a leak. Without the bound the
+// 2026-12-02 run's likes grew by ~10 a second all hour and Redis used_memory with them (+25%).
+// The bound is reached about when a 60-minute run's 12-minute warm-up ends (40 users × 100 likes
+// at a net ~5 likes/s: ~13 minutes), and is under Redis's set-max-intset-entries (512).
+const LIKES_PER_USER = 100;
 
 export interface Sample {
   /** Seconds since the load started. */
@@ -34,6 +40,8 @@ export interface Sample {
   rps: number;
   errors: number;
   p99ms: number;
+  /** Once a minute: Redis memory by kind of key. */
+  kinds?: Record<string, KeyKind>;
 }
 
 function usage(message: string): never {
@@ -80,7 +88,7 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function sample(c: ChaosStack, t: number, sinceMs: number): Promise<Sample> {
+async function sample(c: ChaosStack, t: number, sinceMs: number, withKinds: boolean): Promise<Sample> {
   const info = String(await c.redis.info("memory"));
   const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
   const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
@@ -101,8 +109,69 @@ async function sample(c: ChaosStack, t: number, sinceMs: number): Promise<Sample
     rps: stats.sent / (sinceMs / 1000),
     errors: fivexx + stats.hung + stats.refused,
     p99ms: percentile(lat, 99),
+    ...(withKinds ? { kinds: await memoryByKind(c.redis) } : {}),
   };
 }
+
+/** Redis memory of one kind of key: its keys, their bytes (MEMORY USAGE), largest set's size. */
+export interface KeyKind {
+  keys: number;
+  bytes: number;
+  maxMembers: number;
+}
+
+/** A key's kind: the key with its hash-tagged id (or, untagged, everything after two parts) cut. */
+export function kindOf(key: string): string {
+  const tag = key.indexOf("{");
+  if (tag >= 0) return `${key.slice(0, tag)}{…}`;
+  const parts = key.split(":");
+  return parts.length > 2 ? `${parts.slice(0, 2).join(":")}:…` : key;
+}
+
+/**
+ * Where Redis's memory goes, by kind of key: a SCAN of the whole keyspace with MEMORY USAGE of
+ * each key, once a minute (the soak's keyspace is ~10 000 keys, a few milliseconds of Redis time).
+ * It tells a leak (a kind whose keys or bytes climb) from a cache filling up with data.
+ */
+export async function memoryByKind(redis: ChaosStack["redis"]): Promise<Record<string, KeyKind>> {
+  const out: Record<string, KeyKind> = {};
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
+    cursor = next;
+    if (batch.length === 0) continue;
+    const pipe = redis.pipeline();
+    for (const k of batch) {
+      pipe.memory("USAGE", k);
+      pipe.type(k);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    const sizes = redis.pipeline();
+    const sets: string[] = [];
+    batch.forEach((k, i) => {
+      const kind = kindOf(k);
+      const e = out[kind] ?? { keys: 0, bytes: 0, maxMembers: 0 };
+      out[kind] = e;
+      e.keys++;
+      e.bytes += Number(replies[2 * i]?.[1] ?? 0);
+      const type = replies[2 * i + 1]?.[1];
+      if (type === "set" || type === "zset") {
+        sets.push(k);
+        if (type === "set") sizes.scard(k);
+        else sizes.zcard(k);
+      }
+    });
+    const counts = sets.length ? ((await sizes.exec()) ?? []) : [];
+    sets.forEach((k, i) => {
+      const e = out[kindOf(k)]!;
+      e.maxMembers = Math.max(e.maxMembers, Number(counts[i]?.[1] ?? 0));
+    });
+  } while (cursor !== "0");
+  return out;
+}
+
+/** The sampled numbers (every field of a Sample but its breakdown). */
+type Metric = Exclude<keyof Sample, "kinds">;
 
 export interface Verdict {
   metric: string;
@@ -123,9 +192,9 @@ export function plateauVerdicts(samples: readonly Sample[]): Verdict[] {
   const mid = Math.floor(settled.length / 2);
   const a = settled.slice(0, mid);
   const b = settled.slice(mid);
-  const peak = (xs: readonly Sample[], k: keyof Sample) => Math.max(0, ...xs.map((s) => s[k]));
+  const peak = (xs: readonly Sample[], k: Metric) => Math.max(0, ...xs.map((s) => s[k]));
   const out: Verdict[] = [];
-  const ratio = (k: keyof Sample, label: string, max: number) => {
+  const ratio = (k: Metric, label: string, max: number) => {
     const x = peak(a, k);
     const y = peak(b, k);
     out.push({
@@ -188,7 +257,11 @@ posts 15%, likes 10%, unlikes 5%, follows 9%, unfollows 6%) from 40 users for ${
 of its own (PostgreSQL, Redis with appendonly and noeviction, one api, one projector on loopback),
 sampled every 10 s. Cache TTLs are 300 s here (CACHE_TTL_SECONDS), so the caches reach their
 steady size inside the run; with the default 3 600 s they plateau an hour in. The machine's two
-cores are shared with whatever else ran meanwhile.
+cores are shared with whatever else ran meanwhile. Each user keeps at most ${LIKES_PER_USER} likes (a like at
+the bound unlikes the user's oldest instead; an unlike takes one of the user's own), so the liked
+sets and like counts the caches hold stop growing once the bound is reached, and memory that
+still climbs after that is a leak rather than data. Posts keep coming (15% of requests), but
+Redis holds them only for the TTL, in feeds capped at FEED_MAX_ITEMS.
 
 **${ok ? "Every metric plateaued" : "Not every metric plateaued"}; ${end}.**
 
@@ -203,6 +276,13 @@ half before it.
 | --- | ---: | ---: | --- | --- |
 ${verdicts.map((v) => `| ${v.metric} | ${fmt(v.firstHalf)} | ${fmt(v.secondHalf)} | ${v.rule} | ${v.ok ? "plateau" : "**grows**"} |`).join("\n")}
 
+## Redis memory by kind of key
+
+SCAN with MEMORY USAGE of every key, once a minute; shown at four points of the run. "largest"
+is the most members in one set or sorted set of that kind.
+
+${kindsTable(samples)}
+
 ## Samples (one a minute)
 
 RSS from /proc (VmRSS); PostgreSQL's is the private memory (RssAnon) of the postmaster and its
@@ -215,8 +295,29 @@ ${rows.join("\n")}
 `;
 }
 
+export function kindsTable(samples: Sample[]): string {
+  const withKinds = samples.filter((s) => s.kinds);
+  if (withKinds.length === 0) return "(no breakdown was sampled: the run was under a minute)";
+  const picks = [
+    ...new Set([0.25, 0.5, 0.75, 1].map((q) => Math.max(0, Math.ceil(q * withKinds.length) - 1))),
+  ].map((i) => withKinds[i]!);
+  const kinds = [...new Set(picks.flatMap((s) => Object.keys(s.kinds!)))].sort(
+    (a, b) => (picks.at(-1)!.kinds![b]?.bytes ?? 0) - (picks.at(-1)!.kinds![a]?.bytes ?? 0),
+  );
+  const head = `| key kind | ${picks.map((s) => `minute ${(s.t / 60).toFixed(0)}: keys, KiB, largest`).join(" | ")} |`;
+  const rule = `| --- | ${picks.map(() => "---:").join(" | ")} |`;
+  const rows = kinds.map((k) => {
+    const cells = picks.map((s) => {
+      const e = s.kinds![k];
+      return e ? `${e.keys}, ${(e.bytes / 1024).toFixed(0)}, ${e.maxMembers || "–"}` : "–";
+    });
+    return `| \`${k}\` | ${cells.join(" | ")} |`;
+  });
+  return [head, rule, ...rows].join("\n");
+}
+
 function chartOf(samples: Sample[]): string {
-  const series = (label: string, color: string, k: keyof Sample) => ({
+  const series = (label: string, color: string, k: Metric) => ({
     label,
     color,
     points: samples.map((s) => [s.t / 60, s[k]] as [number, number]),
@@ -261,6 +362,7 @@ if (import.meta.main) {
     seed: 11,
     ports: PORTS,
     env: { CACHE_TTL_SECONDS: "300" },
+    likesPerUser: LIKES_PER_USER,
     log: console.log,
   });
   let ok = false;
@@ -280,7 +382,7 @@ if (import.meta.main) {
         await c.refreshTokens();
         lastRefresh = now;
       }
-      const s = await sample(c, (now - t0) / 1000, now - lastSample);
+      const s = await sample(c, (now - t0) / 1000, now - lastSample, samples.length % 6 === 5);
       lastSample = now;
       samples.push(s);
       console.log(

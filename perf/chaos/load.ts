@@ -28,6 +28,13 @@ export interface LoadOptions {
   timeoutMs: number;
   /** At most this many requests in flight; one more is dropped and counted. */
   maxInFlight?: number;
+  /**
+   * Steady-state likes (the soak): each user keeps at most this many likes; a like at the bound
+   * unlikes the user's oldest instead, and an unlike takes one of the user's own. Without it
+   * likes land on random posts and unlikes mostly miss, so the likes table (and every cache of
+   * it) grows all run long, which is right for chaos but hides a leak in a soak.
+   */
+  likesPerUser?: number;
 }
 
 export interface LoadStats {
@@ -78,6 +85,8 @@ const emptyStats = (): LoadStats => ({
 export class ChaosLoad {
   readonly posts = new Map<string, PostRecord>();
   private readonly postIds: string[] = [];
+  /** With likesPerUser: each user's likes in the order sent, oldest first. */
+  private readonly likedBy = new Map<string, string[]>();
   private readonly retryQueue: Write[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly rnd: () => number;
@@ -186,26 +195,8 @@ export class ChaosLoad {
       return;
     }
     if (r < 0.7) return this.post(r < 0.705 ? this.o.celebrity : user);
-    if (r < 0.8 && this.postIds.length) {
-      return this.write({
-        method: "POST",
-        path: "/likes",
-        body: { post_id: this.pick(this.postIds) },
-        key: crypto.randomUUID(),
-        token: user.token,
-        attempts: 0,
-      });
-    }
-    if (r < 0.85 && this.postIds.length) {
-      return this.write({
-        method: "DELETE",
-        path: `/likes/${this.pick(this.postIds)}`,
-        body: undefined,
-        key: crypto.randomUUID(),
-        token: user.token,
-        attempts: 0,
-      });
-    }
+    if (r < 0.8 && this.postIds.length) return this.like(user);
+    if (r < 0.85 && this.postIds.length) return this.unlike(user);
     const other = this.pick(this.o.users);
     if (other.id === user.id) return;
     if (r < 0.94)
@@ -220,6 +211,44 @@ export class ChaosLoad {
     return this.write({
       method: "DELETE",
       path: `/follows/${other.id}`,
+      body: undefined,
+      key: crypto.randomUUID(),
+      token: user.token,
+      attempts: 0,
+    });
+  }
+
+  private like(user: ChaosUser): Promise<void> {
+    const cap = this.o.likesPerUser;
+    const mine = this.likedBy.get(user.id) ?? [];
+    if (cap !== undefined && mine.length >= cap) return this.sendUnlike(user, mine.shift()!);
+    const postId = this.pick(this.postIds);
+    if (cap !== undefined && !mine.includes(postId)) {
+      mine.push(postId);
+      this.likedBy.set(user.id, mine);
+    }
+    return this.write({
+      method: "POST",
+      path: "/likes",
+      body: { post_id: postId },
+      key: crypto.randomUUID(),
+      token: user.token,
+      attempts: 0,
+    });
+  }
+
+  private unlike(user: ChaosUser): Promise<void> {
+    const mine = this.o.likesPerUser === undefined ? [] : (this.likedBy.get(user.id) ?? []);
+    const postId = mine.length
+      ? mine.splice(Math.floor(this.rnd() * mine.length), 1)[0]!
+      : this.pick(this.postIds);
+    return this.sendUnlike(user, postId);
+  }
+
+  private sendUnlike(user: ChaosUser, postId: string): Promise<void> {
+    return this.write({
+      method: "DELETE",
+      path: `/likes/${postId}`,
       body: undefined,
       key: crypto.randomUUID(),
       token: user.token,

@@ -30,6 +30,8 @@ export interface StackOptions {
   ports?: typeof DEFAULT_PORTS;
   /** Settings over the run's own (the soak shortens cache TTLs, for one). */
   env?: Record<string, string>;
+  /** The load's bound on each user's likes (LoadOptions.likesPerUser). */
+  likesPerUser?: number;
   log?: (msg: string) => void;
 }
 
@@ -300,6 +302,7 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
       runId,
       seed: o.seed,
       timeoutMs: 10_000,
+      likesPerUser: o.likesPerUser,
     });
     const follows: [ChaosUser, ChaosUser][] = [];
     for (const u of users) {

@@ -194,6 +194,56 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
     expect(await members()).toEqual([LIKED_COMPLETE]);
   });
 
+  test("a row that keeps changing under the handler: after three rounds the set is dropped", async () => {
+    const { viewer, posts, members, p } = await setUp();
+    await p.stop();
+    const post = posts[0]!.id;
+    expect(await members()).toEqual([LIKED_COMPLETE]);
+    // Every read of the row finds it flipped since the last: the handler never sees two reads
+    // agree, so it cannot know the state it last wrote is the last one, and drops the set.
+    let liked = false;
+    const sql = new Proxy(db.sql, {
+      apply: async (target, self, args: Parameters<typeof db.sql>) => {
+        if (String(args[0]).includes("FROM likes")) {
+          liked = !liked;
+          if (liked)
+            await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post}) ON CONFLICT DO NOTHING`;
+          else await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id} AND post_id = ${post}`;
+        }
+        return Reflect.apply(target, self, args);
+      },
+    });
+    await convergeLikedSet({ sql, redis: db.redis, config: db.config } as HandlerDeps, viewer.id, post);
+    expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
+  });
+
+  test("a Redis error while writing the set drops it; when the drop fails too, the event is retried", async () => {
+    const { viewer, posts, p } = await setUp();
+    await p.stop();
+    const post = posts[0]!.id;
+    const failing = (names: string[]) =>
+      new Proxy(db.redis, {
+        get(target, prop, receiver) {
+          if (typeof prop === "string" && names.includes(prop))
+            return () => Promise.reject(new Error(`injected: ${prop} failed`));
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+    const deps = (redis: typeof db.redis) => ({ sql: db.sql, redis, config: db.config }) as HandlerDeps;
+    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post})`;
+    await convergeLikedSet(deps(failing(["evalsha", "eval"])), viewer.id, post);
+    expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
+
+    const token = await beginLikedSetBuild(db.redis, viewer.id);
+    await finishLikedSetBuild(db.redis, viewer.id, token!, [], 100, 600);
+    await expect(
+      convergeLikedSet(deps(failing(["evalsha", "eval", "del"])), viewer.id, post),
+    ).rejects.toThrow("injected: evalsha failed");
+    // The set is still there, without the like: the event's retry must bring it right.
+    expect(await db.redis.sismember(keys.likedPosts(viewer.id), post)).toBe(0);
+  });
+
   test("no set, none made: a reader builds it from PostgreSQL when it needs it", async () => {
     const { viewer, posts, like, deliver, p } = await setUp();
     await db.redis.del(keys.likedPosts(viewer.id));
