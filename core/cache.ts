@@ -1,7 +1,7 @@
 import type { Config } from "./config.ts";
 import type { ImageVariants } from "./media.ts";
 import { groupBySlot, isCluster, luaScript, type RedisClient, runCommands, runScript } from "./redis.ts";
-import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "./redis-keys.ts";
+import { buildToken, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
 // Caches shared by the api (readers) and the projector (which keeps them fresh on events).
 // Every key gets a TTL; losing any of them costs a PostgreSQL query, never data.
@@ -78,9 +78,11 @@ export async function pushToAuthorCache(
 
 // Rebuilding a set races with the projector: a post pushed, or the set dropped (unfollow), while
 // the reader was querying PostgreSQL must not be lost or undone by the reader's write. So a
-// rebuild first creates the set with the building marker (pushes land in it from then on), and
-// afterwards merges its rows in only if the marker is still there: a set dropped meanwhile stays
-// dropped, and the next read rebuilds it from newer rows.
+// rebuild first creates the set with its own building marker (pushes land in it from then on),
+// and afterwards merges its rows in only if that marker is still there: a set dropped meanwhile
+// stays dropped, and the next read rebuilds it from newer rows. The marker is unique to the
+// rebuild: with one shared marker, a rebuild whose set was dropped would find the marker of a
+// later rebuild begun since, and write its rows (read before the drop) into that set.
 
 const BEGIN_BUILD = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -97,20 +99,26 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 2))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return 1`);
 
-/** Starts rebuilding a set; false when it exists already (complete, or another reader's build). */
-export async function beginIdSetBuild(redis: RedisClient, key: string, buildSeconds = 30): Promise<boolean> {
-  return Number(await runScript(redis, BEGIN_BUILD, [key], [HEAD_BUILDING, buildSeconds])) === 1;
+/** Starts rebuilding a set: its token, or null when it exists already (complete, or another reader's build). */
+export async function beginIdSetBuild(
+  redis: RedisClient,
+  key: string,
+  buildSeconds = 30,
+): Promise<string | null> {
+  const token = buildToken();
+  return Number(await runScript(redis, BEGIN_BUILD, [key], [token, buildSeconds])) === 1 ? token : null;
 }
 
 /** Completes a rebuild with rows read after it began; a no-op when the set was dropped meanwhile. */
 export async function finishIdSetBuild(
   redis: RedisClient,
   key: string,
+  token: string,
   items: readonly { id: string; at: number }[],
   maxItems: number,
   ttl: number,
 ): Promise<boolean> {
-  const args: (string | number)[] = [HEAD_BUILDING, HEAD_SENTINEL, maxItems, ttl];
+  const args: (string | number)[] = [token, HEAD_SENTINEL, maxItems, ttl];
   for (const it of items) args.push(it.at, it.id);
   return Number(await runScript(redis, FINISH_BUILD, [key], args)) === 1;
 }

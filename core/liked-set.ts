@@ -1,5 +1,5 @@
 import { luaScript, type RedisClient, type RedisCommand, runScript } from "./redis.ts";
-import { keys, LIKED_COMPLETE, LIKED_OVER_CAP } from "./redis-keys.ts";
+import { buildToken, keys, LIKED_COMPLETE, LIKED_OVER_CAP } from "./redis-keys.ts";
 
 // liked_by_me from Redis: per viewer, a set of every post id they have liked, so that a page
 // whose bodies, counts and authors are cached sends no PostgreSQL statement at all. A present
@@ -129,8 +129,7 @@ return 0`);
  * cap, or another reader's build). Call before the snapshot of likes is read.
  */
 export async function beginLikedSetBuild(redis: RedisClient, userId: string): Promise<string | null> {
-  // 63 random bits, negated: never a post id, and an integer (the set stays an intset).
-  const token = `-${(crypto.getRandomValues(new BigUint64Array(1))[0]! >> 1n) + 1n}`;
+  const token = buildToken();
   const began = await runScript(redis, BEGIN, [keys.likedPosts(userId)], [token, BUILD_SECONDS]);
   return Number(began) === 1 ? token : null;
 }

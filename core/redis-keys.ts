@@ -32,12 +32,22 @@ export const keys = {
 } as const;
 
 /**
- * Marker members of an id set (feed head or author cache), both scored +inf: "0" marks a set
- * that is complete (and keeps an empty one alive, since pushes only go to existing sets); "1"
- * marks one being rebuilt from PostgreSQL, which pushes already reach but readers do not trust.
+ * Marker members of an id set (feed head or author cache), scored +inf: "0" marks a set that is
+ * complete (and keeps an empty one alive, since pushes only go to existing sets); a negative
+ * number, unique to one rebuild (buildToken), marks one being rebuilt from PostgreSQL, which
+ * pushes already reach but readers do not trust. Post ids are positive.
  */
 export const HEAD_SENTINEL = "0";
-export const HEAD_BUILDING = "1";
+
+/** Whether a member of an id set is one of its markers rather than a post id. */
+export const isIdSetMarker = (id: string): boolean => id === HEAD_SENTINEL || id.startsWith("-");
+
+/**
+ * A rebuild's marker: 63 random bits, negated, so never a post id and still an integer (a small
+ * set stays compact). Unique per rebuild, so that a rebuild whose set was dropped meanwhile
+ * cannot finish into the set a later rebuild began (it would bring back what the drop removed).
+ */
+export const buildToken = (): string => `-${(crypto.getRandomValues(new BigUint64Array(1))[0]! >> 1n) + 1n}`;
 
 /**
  * Marker members of a liked set (core/liked-set.ts); post ids are never these. LIKED_COMPLETE

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HEAD_SENTINEL } from "../../core/redis-keys.ts";
+import { buildToken, HEAD_SENTINEL } from "../../core/redis-keys.ts";
 import { mergePage } from "./read-feed.ts";
 
 const it = (at: number, id: string) => ({ at, id });
@@ -23,9 +23,15 @@ describe("feed page merge", () => {
     expect(mergePage([src], { at: 30, id: "301" }, 10).map((i) => i.id)).toEqual(["300", "200"]);
   });
 
-  test("takes at most n and drops the head sentinel", () => {
-    const src = [it(Number.POSITIVE_INFINITY, HEAD_SENTINEL), it(3, "3"), it(2, "2"), it(1, "1")];
-    expect(mergePage([src], null, 2).map((i) => i.id)).toEqual(["3", "2"]);
+  test("takes at most n and drops the markers (the sentinel, a rebuild's token)", () => {
+    const src = [
+      it(Number.POSITIVE_INFINITY, HEAD_SENTINEL),
+      it(Number.POSITIVE_INFINITY, buildToken()),
+      it(3, "3"),
+      it(2, "2"),
+      it(1, "1"),
+    ];
+    expect(mergePage([src], null, 3).map((i) => i.id)).toEqual(["3", "2", "1"]);
   });
 
   test("compares ids as 64-bit integers, not as strings or doubles", () => {

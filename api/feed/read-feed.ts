@@ -3,7 +3,7 @@ import { type CursorPosition, decodeCursor, encodeCursor } from "../../core/curs
 import { timestampOf } from "../../core/ids.ts";
 import { type RedisCommand, runCommands } from "../../core/redis.ts";
 import { withRedis } from "../../core/redis-breaker.ts";
-import { HEAD_BUILDING, HEAD_SENTINEL, keys } from "../../core/redis-keys.ts";
+import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
 import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
@@ -46,8 +46,7 @@ export function mergePage(sources: readonly Item[][], cursor: CursorPosition | n
   const all: Item[] = [];
   for (const src of sources) {
     for (const it of src) {
-      if (it.id === HEAD_SENTINEL || it.id === HEAD_BUILDING || seen.has(it.id) || !isAfter(it, cursor))
-        continue;
+      if (isIdSetMarker(it.id) || seen.has(it.id) || !isAfter(it, cursor)) continue;
       seen.add(it.id);
       all.push(it);
     }
@@ -58,7 +57,7 @@ export function mergePage(sources: readonly Item[][], cursor: CursorPosition | n
 /** Post ids of a ZRANGE answer, without the markers. */
 function idsOf(ids: string[]): Item[] {
   const out: Item[] = [];
-  for (const id of ids) if (id !== HEAD_SENTINEL && id !== HEAD_BUILDING) out.push(itemOf(id));
+  for (const id of ids) if (!isIdSetMarker(id)) out.push(itemOf(id));
   return out;
 }
 
@@ -180,15 +179,17 @@ export async function readFeed(
 
   if (!headAnswers || pullAuthors === null || missingAuthors.length > 0 || pastCache.length > 0) {
     // Rebuilds start before the query so that pushes made meanwhile land in the new sets.
-    const buildHead = redisUp && !headExists && (await beginIdSetBuild(redis, headKey).catch(() => false));
-    const buildAuthors = new Set<string>();
-    for (const a of missingAuthors)
-      if (await beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => false)) buildAuthors.add(a);
+    const buildHead = redisUp && !headExists ? await beginIdSetBuild(redis, headKey).catch(() => null) : null;
+    const buildAuthors = new Map<string, string>();
+    for (const a of missingAuthors) {
+      const token = await beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => null);
+      if (token) buildAuthors.set(a, token);
+    }
 
     // PostgreSQL statement 1 (only when a cache missed): everything the skeleton still needs.
     const src = await feedSources(deps.sql, {
       userId: viewerId,
-      headLimit: buildHead ? config.FEED_CACHE_ITEMS : 0,
+      headLimit: buildHead !== null ? config.FEED_CACHE_ITEMS : 0,
       after: cursor,
       pageLimit: headAnswers ? 0 : want,
       findPullAuthors: pullAuthors === null,
@@ -204,11 +205,12 @@ export async function readFeed(
 
     // Cache fills go out together and are best effort.
     const fills: Promise<unknown>[] = [];
-    if (buildHead) {
+    if (buildHead !== null) {
       fills.push(
         finishIdSetBuild(
           redis,
           headKey,
+          buildHead,
           src.head.map(itemOf),
           config.FEED_CACHE_ITEMS,
           headTtlSeconds(config),
@@ -218,11 +220,13 @@ export async function readFeed(
     if (src.pull_authors && redisUp)
       fills.push(redis.set(pullKey, JSON.stringify(src.pull_authors), "EX", PULL_TTL_SECONDS));
     for (const pp of src.pull_posts) {
-      if (!buildAuthors.has(pp.author_id)) continue;
+      const token = buildAuthors.get(pp.author_id);
+      if (token === undefined) continue;
       fills.push(
         finishIdSetBuild(
           redis,
           keys.authorPosts(pp.author_id),
+          token,
           pp.ids.map(itemOf),
           config.AUTHOR_CACHE_POSTS,
           config.CACHE_TTL_SECONDS,
