@@ -66,3 +66,41 @@ test("likesPerUser: no user ever holds more likes than the bound, and unlikes ta
   expect(peak).toBeLessThanOrEqual(3 + 1);
   expect(strayUnlikes).toBeLessThanOrEqual(1);
 });
+
+test("posts come from the users, the celebrity now and then (both fan-out paths are loaded)", async () => {
+  const authors = new Map<string, number>();
+  const counting = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const url = new URL(req.url);
+      if (req.method === "POST" && url.pathname === "/posts") {
+        const who = (req.headers.get("authorization") ?? "").replace("Bearer ", "");
+        authors.set(who, (authors.get(who) ?? 0) + 1);
+        return Response.json({ id: String(nextPost++) }, { status: 201 });
+      }
+      return new Response(null, { status: 204 });
+    },
+  });
+  const load = new ChaosLoad({
+    base: `http://127.0.0.1:${counting.port}`,
+    users: [
+      { id: "1", token: "u1" },
+      { id: "2", token: "u2" },
+    ],
+    celebrity: { id: "9", token: "u9" },
+    rate: 400,
+    runId: "t",
+    seed: 3,
+    timeoutMs: 2_000,
+  });
+  load.start();
+  await Bun.sleep(1_500);
+  await load.stop();
+  counting.stop(true);
+  const celebrity = authors.get("u9") ?? 0;
+  const users = (authors.get("u1") ?? 0) + (authors.get("u2") ?? 0);
+  expect(users).toBeGreaterThan(40);
+  expect(celebrity).toBeGreaterThan(0);
+  expect(celebrity).toBeLessThan(users / 5);
+});

@@ -194,7 +194,9 @@ export class ChaosLoad {
       this.record(out, "GET /feed");
       return;
     }
-    if (r < 0.7) return this.post(r < 0.705 ? this.o.celebrity : user);
+    // One post in thirty is the celebrity's (pulled at read time); the rest are pushed to their
+    // authors' followers. (This branch sees r in [0.55, 0.7): the threshold must lie inside it.)
+    if (r < 0.7) return this.post(r < 0.555 ? this.o.celebrity : user);
     if (r < 0.8 && this.postIds.length) return this.like(user);
     if (r < 0.85 && this.postIds.length) return this.unlike(user);
     const other = this.pick(this.o.users);
