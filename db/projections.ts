@@ -108,20 +108,31 @@ export async function insertOwnFeedItem(sql: AnySql, postId: string, authorId: s
     VALUES (${authorId}, ${postId}, ${authorId}, id_time(${postId})) ON CONFLICT DO NOTHING`;
 }
 
-/** Keeps the newest `max` items of each given user's feed. */
+/**
+ * Keeps the newest `max` items of each given user's feed, and records how far back each feed
+ * was cut (feed_trims, sql/0009_feed_trims.sql) in the same statement.
+ */
 export async function trimFeeds(sql: AnySql, userIds: readonly string[], max: number): Promise<number> {
   if (userIds.length === 0) return 0;
-  const rows = await sql`
-    DELETE FROM user_feed f USING (
-      SELECT u.id AS user_id, c.created_at, c.post_id
-      FROM unnest(${userIds as string[]}::bigint[]) AS u(id)
-      CROSS JOIN LATERAL (
-        SELECT created_at, post_id FROM user_feed WHERE user_id = u.id
-        ORDER BY created_at DESC, post_id DESC OFFSET ${max - 1} LIMIT 1) c
-    ) edge
-    WHERE f.user_id = edge.user_id AND (f.created_at, f.post_id) < (edge.created_at, edge.post_id)
-    RETURNING 1`;
-  return rows.length;
+  const [r] = await sql<{ n: number }[]>`
+    WITH cut AS (
+      DELETE FROM user_feed f USING (
+        SELECT u.id AS user_id, c.created_at, c.post_id
+        FROM unnest(${userIds as string[]}::bigint[]) AS u(id)
+        CROSS JOIN LATERAL (
+          SELECT created_at, post_id FROM user_feed WHERE user_id = u.id
+          ORDER BY created_at DESC, post_id DESC OFFSET ${max - 1} LIMIT 1) c
+      ) edge
+      WHERE f.user_id = edge.user_id AND (f.created_at, f.post_id) < (edge.created_at, edge.post_id)
+      RETURNING f.user_id, f.created_at
+    ), marked AS (
+      INSERT INTO feed_trims (user_id, trimmed_through)
+      SELECT user_id, max(created_at) FROM cut GROUP BY user_id
+      ON CONFLICT (user_id) DO UPDATE
+        SET trimmed_through = GREATEST(feed_trims.trimmed_through, EXCLUDED.trimmed_through)
+    )
+    SELECT count(*)::int AS n FROM cut`;
+  return r!.n;
 }
 
 /** Follow: the followee's newest posts join the follower's feed, if the follow still stands. */

@@ -50,10 +50,14 @@ export async function reconcile(sql: Sql, o: ReconcileOptions): Promise<Reconcil
         AND NOT EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = u.id
                         AND r.last_read_at < now() - make_interval(days => ${o.activeDays}))
     ), windowed AS (
-      -- The oldest item a full feed keeps: anything older may rightly have been trimmed.
-      SELECT r.id AS user_id,
+      -- The oldest item a full feed keeps: anything older may rightly have been trimmed. A feed
+      -- under the cap may have been trimmed before (and shrunk since, by an unfollow): items at
+      -- or before its last cut are not expected either.
+      SELECT r.id AS user_id, GREATEST(
         (SELECT created_at FROM user_feed uf WHERE uf.user_id = r.id
-         ORDER BY created_at DESC, post_id DESC OFFSET ${o.feedMaxItems - 1} LIMIT 1) AS edge
+         ORDER BY created_at DESC, post_id DESC OFFSET ${o.feedMaxItems - 1} LIMIT 1),
+        (SELECT t.trimmed_through FROM feed_trims t WHERE t.user_id = r.id)
+      ) AS edge
       FROM readers r
     ), sources AS (
       -- The people a reader follows (since when), and the reader themself (own posts).
@@ -148,7 +152,14 @@ export async function rebuildUserFeed(
 ): Promise<number> {
   return sql.begin(async (tx) => {
     await tx`DELETE FROM user_feed WHERE user_id = ${r.userId}`;
-    return rebuildFeed(tx, r);
+    const n = await rebuildFeed(tx, r);
+    // A rebuild at the cap left older posts out, as a trim would have; under it, nothing.
+    await tx`DELETE FROM feed_trims WHERE user_id = ${r.userId}`;
+    if (n >= r.max)
+      await tx`
+        INSERT INTO feed_trims (user_id, trimmed_through)
+        SELECT ${r.userId}, min(created_at) - interval '1 microsecond' FROM user_feed WHERE user_id = ${r.userId}`;
+    return n;
   });
 }
 
