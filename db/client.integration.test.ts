@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createSql } from "./client.ts";
+import { countClientConnections, createSql } from "./client.ts";
 import { openTestDb, type TestDb } from "./testing.ts";
 
 // The api's pools carry a statement_timeout: a stuck query fails with query_canceled (57014)
@@ -49,6 +49,20 @@ describe("statement_timeout", () => {
       expect(p!.t).toBe("0");
     } finally {
       await Promise.all([both.end({ timeout: 1 }), plain.end({ timeout: 1 })]);
+    }
+  });
+});
+
+describe("countClientConnections", () => {
+  test("counts every pool's open connections (the soak's and the budget's measure)", async () => {
+    const before = await countClientConnections(db.sql);
+    expect(before).toBeGreaterThanOrEqual(1); // this very query's connection
+    const extra = createSql({ url: db.config.DATABASE_URL, max: 2 });
+    try {
+      await Promise.all([extra`SELECT pg_sleep(0.05)`, extra`SELECT pg_sleep(0.05)`]);
+      expect(await countClientConnections(db.sql)).toBeGreaterThanOrEqual(before + 2);
+    } finally {
+      await extra.end({ timeout: 1 });
     }
   });
 });
