@@ -272,6 +272,26 @@ export function loadTestConfig(overrides: Record<string, string | undefined> = {
 }
 
 /**
+ * The environment of an api or projector process a test spawns: this process's, with the test
+ * config's database and Redis (the test cluster when the suite runs on one), no S3, no
+ * load-test signer, plus `extra`.
+ */
+export function testChildEnv(
+  config: Config,
+  extra: Record<string, string>,
+): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL,
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
+    S3_ENDPOINT: "",
+    LOAD_TEST_SECRET: "",
+    ...extra,
+  };
+}
+
+/**
  * Memoises something derived from a Config (a key, a verifier): made once per config object,
  * which in a process is once.
  */

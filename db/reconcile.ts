@@ -154,11 +154,12 @@ export async function rebuildUserFeed(
     await tx`DELETE FROM user_feed WHERE user_id = ${r.userId}`;
     const n = await rebuildFeed(tx, r);
     // A rebuild at the cap left older posts out, as a trim would have; under it, nothing.
-    await tx`DELETE FROM feed_trims WHERE user_id = ${r.userId}`;
     if (n >= r.max)
       await tx`
         INSERT INTO feed_trims (user_id, trimmed_through)
-        SELECT ${r.userId}, min(created_at) - interval '1 microsecond' FROM user_feed WHERE user_id = ${r.userId}`;
+        SELECT ${r.userId}, min(created_at) - interval '1 microsecond' FROM user_feed WHERE user_id = ${r.userId}
+        ON CONFLICT (user_id) DO UPDATE SET trimmed_through = EXCLUDED.trimmed_through`;
+    else await tx`DELETE FROM feed_trims WHERE user_id = ${r.userId}`;
     return n;
   });
 }

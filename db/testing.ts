@@ -1,4 +1,4 @@
-import { type Config, loadTestConfig } from "../core/config.ts";
+import { type Config, loadTestConfig, testChildEnv } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
 import { createBlockingRedis, createRedis, isCluster, type RedisClient } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
@@ -149,18 +149,7 @@ export async function waitsOnLock(sql: Sql, pattern: string): Promise<boolean> {
   return row!.n > 0;
 }
 
-/**
- * The environment of an api or projector process a test spawns: the test database and Redis
- * (a test cluster when the suite runs on one), no S3, no load-test signer, plus `extra`.
- */
+/** The environment of an api or projector process a test spawns (core/config.ts testChildEnv). */
 export function childEnv(db: TestDb, extra: Record<string, string>): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    DATABASE_URL: db.config.DATABASE_URL,
-    REDIS_URL: db.config.REDIS_URL,
-    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
-    S3_ENDPOINT: "",
-    LOAD_TEST_SECRET: "",
-    ...extra,
-  };
+  return testChildEnv(db.config, extra);
 }

@@ -179,12 +179,16 @@ export async function readFeed(
 
   if (!headAnswers || pullAuthors === null || missingAuthors.length > 0 || pastCache.length > 0) {
     // Rebuilds start before the query so that pushes made meanwhile land in the new sets.
-    const buildHead = redisUp && !headExists ? await beginIdSetBuild(redis, headKey).catch(() => null) : null;
+    // All at once rather than one after another: each is one script call.
+    const [buildHead, ...authorTokens] = await Promise.all([
+      redisUp && !headExists ? beginIdSetBuild(redis, headKey).catch(() => null) : null,
+      ...missingAuthors.map((a) => beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => null)),
+    ]);
     const buildAuthors = new Map<string, string>();
-    for (const a of missingAuthors) {
-      const token = await beginIdSetBuild(redis, keys.authorPosts(a)).catch(() => null);
+    missingAuthors.forEach((a, i) => {
+      const token = authorTokens[i];
       if (token) buildAuthors.set(a, token);
-    }
+    });
 
     // PostgreSQL statement 1 (only when a cache missed): everything the skeleton still needs.
     const src = await feedSources(deps.sql, {
