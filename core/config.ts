@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { configRefusals } from "./production-guards.ts";
 
 // The one place that reads the environment (DESIGN §8). Everything else receives a Config.
 
@@ -66,7 +67,7 @@ const corsOrigins = z
   });
 
 const schema = z.object({
-  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  NODE_ENV: optional.pipe(z.enum(["development", "test", "production"]).default("development")),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed"),
   TEST_DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed_test"),
@@ -89,6 +90,14 @@ const schema = z.object({
   /** The tests' cluster, if they are to run against one (never REDIS_CLUSTER_NODES's). */
   TEST_REDIS_CLUSTER_NODES: clusterNodes,
   PORT: int(3000, 1, 65535),
+  /** The api's listening address: all interfaces in a container, loopback for ./dev. */
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * The api's /metrics is served on this port only, never beside the API, so a gateway that
+   * forwards the API cannot expose it: only what reaches this port (Prometheus) scrapes. 0 picks
+   * a free port (tests that start many api processes).
+   */
+  METRICS_PORT: int(9102, 0, 65535),
   PROJECTOR_METRICS_PORT: int(9101, 1, 65535),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
@@ -128,7 +137,7 @@ const schema = z.object({
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,
   GOOGLE_CLIENT_SECRET: optional,
-  OIDC_ISSUER: optional,
+  OIDC_ISSUER: optional.pipe(z.url().optional()),
   OIDC_CLIENT_ID: optional,
   OIDC_CLIENT_SECRET: optional,
   STREAM_PARTITIONS: int(8, 1, 1024),
@@ -176,11 +185,12 @@ const schema = z.object({
   RATE_LIMIT_READS_PER_MINUTE: int(1_200, 0, 1_000_000),
   RATE_LIMIT_WRITES_PER_MINUTE: int(300, 0, 1_000_000),
   RATE_LIMIT_AUTH_PER_MINUTE: int(60, 0, 1_000_000),
-  // Behind a reverse proxy (compose's nginx), the client is the first X-Forwarded-For hop.
-  TRUST_FORWARDED_FOR: z
-    .enum(["true", "false", "1", "0"])
-    .default("false")
-    .transform((v) => v === "true" || v === "1"),
+  /**
+   * Reverse proxies in front of the api that append the client to X-Forwarded-For (compose: its
+   * nginx, 1). The client is the address that many hops from the right; hops further left are
+   * whatever the client sent. 0: the socket's address, the header ignored.
+   */
+  TRUSTED_PROXIES: int(0, 0, 10),
 });
 
 export type Config = z.infer<typeof schema> & { JWT_SECRET: string; JWT_ISSUER: string };
@@ -220,6 +230,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       `invalid configuration: REQUEST_TIMEOUT_MS=${c.REQUEST_TIMEOUT_MS}: must be below ${earliest} ms, the earliest Bun may drop a connection with IDLE_TIMEOUT_SECONDS=${c.IDLE_TIMEOUT_SECONDS} (its timers tick every 4 s)`,
     );
   }
+  const refusals = configRefusals(c, env);
+  if (refusals.length > 0) throw new ConfigError(`invalid configuration: ${refusals.join("; ")}`);
   let secret = c.JWT_SECRET;
   if (!secret) {
     // A missing secret in production would let every replica invent its own and reject the
@@ -228,10 +240,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError("invalid configuration: JWT_SECRET: required in production");
     secret = "dev-only-secret-change-me-0123456789abcdef";
   }
-  if (c.NODE_ENV === "production" && c.FAULT_CRASH_AFTER_COMMIT_FILE)
-    throw new ConfigError(
-      "invalid configuration: FAULT_CRASH_AFTER_COMMIT_FILE: a fault hook for chaos tests, refused in production",
-    );
   return { ...c, JWT_SECRET: secret, JWT_ISSUER: c.PUBLIC_URL };
 }
 
@@ -287,6 +295,8 @@ export function testChildEnv(
     REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
     S3_ENDPOINT: "",
     LOAD_TEST_SECRET: "",
+    HOST: "127.0.0.1",
+    METRICS_PORT: "0",
     ...extra,
   };
 }
