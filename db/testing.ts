@@ -23,7 +23,7 @@ export interface TestDb {
   flushRedis(): Promise<void>;
   /** Every key of the test Redis (of every node of a test cluster). */
   redisKeys(): Promise<string[]>;
-  makeUser(handle?: string): Promise<UserRow & { token: string }>;
+  makeUser(handle?: string, opts?: { seeded?: boolean }): Promise<UserRow & { token: string }>;
   /** Runs before close(): a consumer left running would steal the next suite's entries. */
   onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
@@ -91,9 +91,14 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
     async redisKeys() {
       return (await Promise.all(nodes().map((n) => n.keys("*")))).flat();
     },
-    async makeUser(handle?: string) {
+    async makeUser(handle?: string, opts: { seeded?: boolean } = {}) {
       const h = handle ?? `user_${process.pid}_${++seq}_${Math.floor(Math.random() * 1e6)}`;
-      const user = await insertUser(sql, { shard: randomShard(), handle: h.slice(0, 30), display_name: h });
+      const user = await insertUser(sql, {
+        shard: randomShard(),
+        handle: h.slice(0, 30),
+        display_name: h,
+        seeded: opts.seeded,
+      });
       const { token } = await signAccessToken(config, user.id);
       return { ...user, token };
     },

@@ -14,14 +14,17 @@ export interface ProfileRow extends UserRow {
   followed_by_me: boolean;
 }
 
-/** Creates a user on the given logical shard; the id embeds it. */
+/**
+ * Creates a user on the given logical shard; the id embeds it. `seeded` marks a synthetic user
+ * the load-test signer may serve (the seeder and tests; never a sign-in).
+ */
 export async function insertUser(
   sql: AnySql,
-  u: { shard: number; handle: string; display_name: string },
+  u: { shard: number; handle: string; display_name: string; seeded?: boolean },
 ): Promise<UserRow> {
   const [row] = await sql<UserRow[]>`
-    INSERT INTO users (id, handle, display_name)
-    VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name})
+    INSERT INTO users (id, handle, display_name, seeded)
+    VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name}, ${u.seeded ?? false})
     RETURNING id, handle, display_name, avatar_key`;
   return row!;
 }
@@ -80,14 +83,11 @@ export async function replaceAvatar(
   return row;
 }
 
-/**
- * Users made by the seeder (handles s_0, s_1, …), in id order, for the load-test signer. The
- * pattern escapes `_`, which LIKE would otherwise read as "any character" (and match sam).
- */
+/** Users made by the seeder (flagged `seeded`), in id order, for the load-test signer. */
 export async function seededUserIds(sql: AnySql, count: number, offset: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     SELECT id::text AS id FROM users
-    WHERE handle LIKE ${"s\\_%"}
+    WHERE seeded
     ORDER BY users.id -- the column: "id" alone would sort the text alias
     LIMIT ${count} OFFSET ${offset}`;
   return rows.map((r) => r.id);

@@ -207,12 +207,13 @@ async function runPhase(
       const progress = new Progress("users", n);
       function* lines() {
         for (let i = 0; i < n; i++)
-          yield `${m.ids[i]}\t${handleOf(i)}\tSeed user ${i}\t${iso(timestampOf(m.ids[i]!))}\n`;
+          yield `${m.ids[i]}\t${handleOf(i)}\tSeed user ${i}\t${iso(timestampOf(m.ids[i]!))}\tt\n`;
       }
+      // seeded: the flag that lets the load-test signer serve these users, and only these.
       await db.copyInto(
         sql,
         "users",
-        ["id", "handle", "display_name", "created_at"],
+        ["id", "handle", "display_name", "created_at", "seeded"],
         chunked(lines(), progress),
       );
       return progress.finish();

@@ -80,14 +80,15 @@ describe("POST /loadtest/tokens", () => {
     expect(extra.status).toBe(400);
   });
 
-  test("tokens the api accepts, for seeded handles only, in id order, paged by offset", async () => {
+  test("tokens the api accepts, for users the seeder flagged only, in id order, paged by offset", async () => {
     const seeded = [];
-    for (let i = 0; i < 4; i++) seeded.push(await db.makeUser(`s_${i}`));
+    for (let i = 0; i < 4; i++) seeded.push(await db.makeUser(`s_${i}`, { seeded: true }));
     // A short id (as the seeder's are): as text "999" sorts after the others, as a number first.
-    await db.sql`INSERT INTO users (id, handle, display_name) VALUES (999, 's_4', 'short id')`;
+    await db.sql`INSERT INTO users (id, handle, display_name, seeded) VALUES (999, 's_4', 'short id', true)`;
     seeded.push({ id: "999" });
-    // Not seeded: `_` must match itself only, and the prefix must start the handle.
-    for (const h of ["sam", "s1", "xs_1", "alice"]) await db.makeUser(h);
+    // Real sign-ins: s-jones becomes s_jones, and a handle may even look like the seeder's. No
+    // handle makes a user seeded, only the flag.
+    for (const h of ["s_jones", "s_5", "sam", "alice"]) await db.makeUser(h);
     const byId = seeded.map((u) => u.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
     const api = appWith(SECRET);
 

@@ -6,9 +6,9 @@ import { seededUserIds } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { Id, NoQuery, problems } from "../schemas.ts";
 
-// The load-test signer: access tokens for seeded users (handles s_0, s_1, …), so k6 and
+// The load-test signer: access tokens for users the seeder flagged (users.seeded), so k6 and
 // perf/load.ts can act as thousands of users without signing each one in through SSO. createApp
-// registers it only when LOAD_TEST_SECRET is set; whoever holds the secret can act as any seeded
+// registers it only when LOAD_TEST_SECRET is set (production refuses it); whoever holds the secret can act as any seeded
 // user, so a real deployment never sets it.
 
 const MAX_TOKENS = 1000;
@@ -73,7 +73,7 @@ export const loadTestRoutes = (deps: Deps, secret: string) =>
         detail: {
           summary: "Load tests only: access tokens for seeded users (needs x-load-test-secret)",
           description:
-            "Registered only when LOAD_TEST_SECRET is set. Answers fewer tokens than asked when fewer seeded users (handle s_<n>) exist past the offset.",
+            "Registered only when LOAD_TEST_SECRET is set. Answers fewer tokens than asked when fewer users made by the seeder exist past the offset.",
           tags: ["loadtest"],
         },
       },
