@@ -30,7 +30,7 @@ beforeAll(async () => {
     IDLE_TIMEOUT_SECONDS: String(IDLE_S),
     REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
     RATE_LIMIT_AUTH_PER_MINUTE: "2",
-    TRUST_FORWARDED_FOR: "false",
+    TRUSTED_PROXIES: "0",
   });
   deps = { sql: db.sql, redis: db.redis, config: db.config, metrics: createApiMetrics() };
   api = serveApi(createApp(deps), deps, { port: 0, hostname: "127.0.0.1", log: () => {} });

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import ipaddr from "ipaddr.js";
 import { type Config, perConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { checkRate, type RatePolicy, rateHeaders } from "../../core/rate-limit.ts";
@@ -70,17 +71,39 @@ export async function enforceRate(
   Object.assign(headers, h);
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+/**
+ * The client's address. Each trusted proxy appends the address it received from to
+ * X-Forwarded-For, so with n of them the client is n hops from the right of the chain (the
+ * header's entries, then the socket's address); anything further left is the client's own say.
+ * Too short a chain (a request that bypassed the proxies) falls back to its leftmost entry.
+ */
 export function clientIp(
   config: Config,
   request: Request,
   server: { requestIP(r: Request): { address: string } | null } | null,
 ): string {
-  if (config.TRUST_FORWARDED_FOR) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
-  }
-  return server?.requestIP(request)?.address ?? "unknown";
+  const socket = server?.requestIP(request)?.address ?? "unknown";
+  const n = config.TRUSTED_PROXIES;
+  if (n === 0) return socket;
+  // Every X-Forwarded-For field, in order: a repeated header is one list (RFC 9110 §5.3).
+  const forwarded = (request.headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const chain = [...forwarded, socket];
+  return chain[Math.max(0, chain.length - 1 - n)]!;
+}
+
+/**
+ * The subject an address is limited as: an IPv4 address itself (IPv4-mapped IPv6 included), an
+ * IPv6 address by its /64, which one subscriber usually holds whole and can rotate through.
+ */
+export function rateSubject(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address); // ::ffff:a.b.c.d becomes a.b.c.d
+  if (ip.kind() === "ipv4") return ip.toString();
+  const parts = (ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(":")}::/64`;
 }
 
 /** Per-IP limit for the routes registered after it (the sign-in routes). */
@@ -89,7 +112,7 @@ export const limitByIp = (deps: Deps) =>
     await enforceRate(
       deps,
       "auth",
-      clientIp(deps.config, request, server),
+      rateSubject(clientIp(deps.config, request, server)),
       set.headers as Record<string, string>,
     );
   });
