@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { signAccessToken } from "../core/tokens.ts";
 import { openTestDb, type TestDb, waitFor } from "../db/testing.ts";
+import { serveMetrics } from "./metrics.ts";
 import { testApp } from "./testing.ts";
 
 // Likes, follows, profiles and authentication over HTTP: happy, error and security cases.
@@ -222,7 +223,7 @@ describe("authentication", () => {
 });
 
 describe("ops routes", () => {
-  test("/health, /ready, /metrics, /openapi.json and /docs", async () => {
+  test("/health, /ready, /openapi.json and /docs; /metrics only on its own port", async () => {
     expect(await api.call("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await api.call("GET", "/ready")).toMatchObject({
       status: 200,
@@ -232,14 +233,23 @@ describe("ops routes", () => {
     await api.call("GET", "/me", { token: u.token });
     // The duration is recorded after the response has gone out.
     const series = 'http_request_duration_seconds_count{method="GET",route="/me",status="200"}';
-    await waitFor(
-      async () => String((await api.call("GET", "/metrics")).body).includes(series),
-      2000,
-      "the /me request to be recorded",
-    );
-    const metrics = await api.call("GET", "/metrics");
-    expect(metrics.status).toBe(200);
-    expect(String(metrics.body)).toContain(series);
+    // Not beside the API, where a gateway would forward it to anyone.
+    expect((await api.call("GET", "/metrics")).status).toBe(404);
+    const scrape = serveMetrics(api.deps.metrics.registry, 0, "127.0.0.1");
+    try {
+      const url = `http://127.0.0.1:${scrape.port}`;
+      await waitFor(
+        async () => (await (await fetch(`${url}/metrics`)).text()).includes(series),
+        2000,
+        "the /me request to be recorded",
+      );
+      const metrics = await fetch(`${url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get("content-type")).toContain("text/plain");
+      expect((await fetch(`${url}/feed`)).status).toBe(404);
+    } finally {
+      scrape.stop(true);
+    }
     const spec = await api.call("GET", "/openapi.json");
     expect(spec.status).toBe(200);
     const paths = Object.keys(spec.body.paths);
@@ -257,10 +267,10 @@ describe("ops routes", () => {
       "/users/{id}/posts",
       "/health",
       "/ready",
-      "/metrics",
     ]) {
       expect(paths).toContain(p);
     }
+    expect(paths).not.toContain("/metrics");
     const docs = await api.call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");

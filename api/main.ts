@@ -6,7 +6,7 @@ import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
 import type { Lifecycle } from "./deps.ts";
-import { createApiMetrics } from "./metrics.ts";
+import { createApiMetrics, serveMetrics } from "./metrics.ts";
 import { serveApi } from "./server.ts";
 
 // The api process: reads the configuration once, builds the dependencies, serves createApp.
@@ -44,8 +44,12 @@ const hooks = crashFile
 const lifecycle: Lifecycle = { draining: false };
 const deps = { sql, hydrationSql, redis, config, metrics, storage, lifecycle, hooks };
 const app = createApp(deps, { log });
-const api = serveApi(app, deps, { port: config.PORT, log });
-log({ level: "info", msg: `api listening on http://127.0.0.1:${api.server.port}` });
+const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
+const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
+log({
+  level: "info",
+  msg: `api listening on http://${config.HOST}:${api.server.port}; metrics on :${metricsServer.port}`,
+});
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -54,6 +58,7 @@ async function shutdown(signal: string) {
   const inFlight = api.server.pendingRequests;
   log({ level: "info", msg: `${signal}: draining`, in_flight: inFlight });
   const drained = await api.drain(config.SHUTDOWN_TIMEOUT_MS);
+  metricsServer.stop(true);
   if (!drained) {
     log({
       level: "warn",

@@ -58,3 +58,20 @@ export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMe
     }),
   };
 }
+
+/**
+ * /metrics on a port of its own (METRICS_PORT), never beside the API: whoever reaches the API
+ * through a gateway cannot reach this, and a network policy can open it to Prometheus alone.
+ * Anything but GET /metrics is a 404.
+ */
+export function serveMetrics(registry: Registry, port: number, hostname: string) {
+  return Bun.serve({
+    port,
+    hostname,
+    async fetch(request) {
+      if (new URL(request.url).pathname !== "/metrics" || request.method !== "GET")
+        return new Response("not found\n", { status: 404 });
+      return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
+    },
+  });
+}

@@ -44,6 +44,7 @@ describe.skipIf(!hasRedis)("2 apis + 2 projectors on a 3-master Redis Cluster", 
       JWT_SECRET: c.JWT_SECRET,
       JWT_AUDIENCE: c.JWT_AUDIENCE,
       PUBLIC_URL: c.PUBLIC_URL,
+      METRICS_PORT: "0",
       STREAM_PARTITIONS: String(c.STREAM_PARTITIONS),
       // Small thresholds, so the scenario's authors take every fan-out path: inline push, the
       // lane (more than 8 followers) and pull (more than 20: the scenario's first user).

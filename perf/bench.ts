@@ -49,8 +49,10 @@ const env = process.env;
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 const base = env.BENCH_BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
 const projectorUrl = env.BENCH_PROJECTOR_URL ?? `http://127.0.0.1:${config.PROJECTOR_METRICS_PORT}`;
+// The api serves /metrics on a port of its own (METRICS_PORT), not beside the API.
+const apiMetricsUrl = env.BENCH_API_METRICS_URL ?? `http://127.0.0.1:${config.METRICS_PORT}`;
 const redisUrl = new URL(config.REDIS_URL);
-for (const url of [base, projectorUrl, `http://${redisUrl.host}`])
+for (const url of [base, projectorUrl, apiMetricsUrl, `http://${redisUrl.host}`])
   if (!LOOPBACK.test(url)) throw new Error(`bench targets loopback only, not ${url}`);
 
 const int = (name: string, def: number, min: number) => {
@@ -319,7 +321,7 @@ async function postgresTicks(): Promise<Map<number, number>> {
 
 async function cpuSnapshot(): Promise<CpuSnapshot> {
   const [apiText, projText, info, pg, stat] = await Promise.all([
-    metricsText(base),
+    metricsText(apiMetricsUrl),
     metricsText(projectorUrl),
     redisInfo("cpu"),
     postgresTicks(),
@@ -838,7 +840,7 @@ async function scrapeTimes(): Promise<BenchResults["scrapeMs"]> {
     }
     return ms.sort((a, b) => a - b)[1]!;
   };
-  return { api: await time(base), projector: await time(projectorUrl) };
+  return { api: await time(apiMetricsUrl), projector: await time(projectorUrl) };
 }
 
 /** When the api and the projector started: code edited after that is not what ran. */
@@ -847,7 +849,7 @@ async function processStarts(): Promise<BenchResults["processes"]> {
     const v = sumOf(parsePromText(await metricsText(url)), "process_start_time_seconds");
     return v > 0 ? new Date(v * 1000).toISOString() : null;
   };
-  return { api: await started(base), projector: await started(projectorUrl) };
+  return { api: await started(apiMetricsUrl), projector: await started(projectorUrl) };
 }
 
 function codeVersion(): BenchResults["code"] {

@@ -94,6 +94,8 @@ function serviceEnv(redis: Record<string, string>, extra: Record<string, string>
     JWT_SECRET,
     LOAD_TEST_SECRET: LOAD_SECRET,
     PUBLIC_URL: `http://127.0.0.1:${API_PORTS[0]}`,
+    // The apis' own metrics ports: any free one each (the run reads the projectors').
+    METRICS_PORT: "0",
     // S3 and SSO are not part of this run.
     S3_ENDPOINT: "",
     OIDC_ISSUER: "",

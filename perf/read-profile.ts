@@ -43,6 +43,8 @@ const SECONDS = int("PROFILE_SECONDS", 10);
 const URL_BASE = env.PROFILE_URL;
 if (URL_BASE && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(URL_BASE))
   throw new Error(`PROFILE_URL must be a loopback http://host:port, not ${URL_BASE}`);
+// The api's /metrics is on its own port (METRICS_PORT), beside the API's.
+const METRICS_URL = env.PROFILE_METRICS_URL ?? "http://127.0.0.1:9102";
 const CLK_TCK = (() => {
   const out = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
   return Number(out) > 0 ? Number(out) : 100;
@@ -233,9 +235,9 @@ async function inProcess(tokens: readonly string[]) {
 }
 
 async function metricValue(name: string): Promise<number> {
-  const text = await (await fetch(`${URL_BASE}/metrics`)).text();
+  const text = await (await fetch(`${METRICS_URL}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`${URL_BASE}/metrics has no ${name}`);
+  if (!line) throw new Error(`${METRICS_URL}/metrics has no ${name}`);
   return Number(line.split(" ")[1]);
 }
 

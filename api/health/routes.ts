@@ -30,12 +30,4 @@ export const healthRoutes = (deps: Deps) =>
         },
         detail: { summary: "Readiness: PostgreSQL and Redis reachable", tags: ["ops"] },
       },
-    )
-    .get(
-      "/metrics",
-      async ({ set }) => {
-        set.headers["content-type"] = deps.metrics.registry.contentType;
-        return deps.metrics.registry.metrics();
-      },
-      { detail: { summary: "Prometheus metrics", tags: ["ops"] } },
     );

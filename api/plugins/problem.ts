@@ -123,7 +123,7 @@ const unavailable = (down: Dependency) =>
  */
 const PG_OPEN_MS = 1_000;
 /** Routes that answer without PostgreSQL, or that report on it themselves. */
-const OPS_PATHS = new Set(["/health", "/ready", "/metrics", "/docs", "/openapi.json"]);
+const OPS_PATHS = new Set(["/health", "/ready", "/docs", "/openapi.json"]);
 
 export interface ProblemOptions {
   /** Services' addresses, to name the one behind a bare socket error (core/dependency-errors.ts). */

@@ -223,6 +223,8 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
     REDIS_COMMAND_TIMEOUT_MS: "1000",
     PORT: String(ports.api),
     PROJECTOR_METRICS_PORT: String(ports.projector),
+    // Nobody scrapes these apis: any free port, never a running stack's.
+    METRICS_PORT: "0",
     PUBLIC_URL: `http://127.0.0.1:${ports.api}`,
     JWT_SECRET: "chaos-only-secret-0123456789abcdef-0123456789",
     STREAM_PARTITIONS: "4",

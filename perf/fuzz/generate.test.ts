@@ -49,7 +49,7 @@ const world: FuzzWorld = {
 
 describe("the document", () => {
   test("has every route, each body with its schema", () => {
-    expect(ops.length).toBeGreaterThanOrEqual(22);
+    expect(ops.length).toBeGreaterThanOrEqual(21); // /metrics is on its own port, not in the document
     expect(findDocumentDefects(ops)).toEqual([]);
   });
 
