@@ -11,6 +11,7 @@ import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
 import { limitByIp } from "../plugins/rate-limit.ts";
+import { httpsOf } from "../plugins/security.ts";
 import { NoQuery, problems, UserSchema } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
 import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
@@ -44,7 +45,8 @@ export const authRoutes = (
   deps: Deps,
   providers: Map<ProviderName, Provider> = enabledProviders(deps.config),
 ) => {
-  const secure = deps.config.PUBLIC_URL.startsWith("https://");
+  // Secure cookies wherever the api is served over https, and always in production.
+  const secure = httpsOf(deps.config);
   const providerOf = (name: string): Provider => {
     const p = providers.get(name as ProviderName);
     if (!p) {

@@ -3,6 +3,8 @@ import { Elysia } from "elysia";
 import { type Config, parseConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { createApp, type Deps } from "../app.ts";
+import { githubProvider } from "../auth/providers.ts";
+import { authRoutes } from "../auth/routes.ts";
 import { createApiMetrics } from "../metrics.ts";
 import { limitsPlugin } from "./limits.ts";
 import { problemPlugin } from "./problem.ts";
@@ -61,12 +63,32 @@ describe("security headers", () => {
     expect((await get(plain, "/cached")).headers.get("cache-control")).toBe("public, max-age=60");
   });
 
-  test("HSTS only when PUBLIC_URL is https", async () => {
+  test("HSTS when PUBLIC_URL is https, and always in production", async () => {
     expect((await get(plain, "/ok")).headers.get("strict-transport-security")).toBeNull();
-    const https = appWith(parseConfig({ PUBLIC_URL: "https://feed.example" }));
+    const https = appWith(parseConfig({ NODE_ENV: "development", PUBLIC_URL: "https://feed.example" }));
     expect((await get(https, "/ok")).headers.get("strict-transport-security")).toBe(
       "max-age=31536000; includeSubDomains",
     );
+    // Production is https whatever PUBLIC_URL says (a TLS proxy in front may hide it).
+    const production = appWith({ ...parseConfig({}), NODE_ENV: "production" });
+    expect((await get(production, "/ok")).headers.get("strict-transport-security")).toBe(
+      "max-age=31536000; includeSubDomains",
+    );
+  });
+
+  test("the sign-in cookie is Secure over https, and always in production", async () => {
+    const loginCookie = async (config: Config) => {
+      const deps: Deps = { config, metrics: createApiMetrics() } as unknown as Deps;
+      const providers = new Map([["github" as const, githubProvider("id", "x", "http://x/cb")]]);
+      const app = new Elysia().use(authRoutes(deps, providers));
+      const res = await app.handle(new Request("http://localhost/auth/github/login"));
+      expect(res.status).toBe(302);
+      return res.headers.get("set-cookie") ?? "";
+    };
+    const dev = parseConfig({ RATE_LIMIT_AUTH_PER_MINUTE: "0" });
+    expect(await loginCookie(dev)).not.toContain("Secure");
+    expect(await loginCookie({ ...dev, NODE_ENV: "production" })).toContain("Secure");
+    expect(await loginCookie({ ...dev, PUBLIC_URL: "https://feed.example" })).toContain("Secure");
   });
 
   test("the documentation is cacheable and gets a policy that lets Scalar run", () => {

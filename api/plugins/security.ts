@@ -55,7 +55,10 @@ export function pathOf(url: string): string {
   return url.slice(start, q === -1 ? undefined : q);
 }
 
-const httpsOf = perConfig((c: Config) => new URL(c.PUBLIC_URL).protocol === "https:");
+/** Production is https whatever a proxy in between says (config refuses an http PUBLIC_URL there). */
+export const httpsOf = perConfig(
+  (c: Config) => c.NODE_ENV === "production" || new URL(c.PUBLIC_URL).protocol === "https:",
+);
 
 /** The security headers of a response to `path`; shared with api/server.ts's own answers. */
 export function securityHeaders(config: Config, path: string): Record<string, string> {
