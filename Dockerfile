@@ -15,10 +15,9 @@ COPY db ./db
 COPY sql ./sql
 COPY api ./api
 COPY projector ./projector
-# The seeder runs inside compose (`task seed`); the mock identity provider ships for compose's
-# development setup only.
+# The seeder runs inside compose (`task seed`). The mock identity provider is not shipped: it
+# signs in whoever asks, so only the test image (compose's mock-idp) has it.
 COPY perf ./perf
-COPY e2e/mock-idp ./e2e/mock-idp
 USER bun
 EXPOSE 3000 9101
 CMD ["bun", "api/main.ts"]
