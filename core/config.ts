@@ -90,7 +90,7 @@ const schema = z.object({
   /** The tests' cluster, if they are to run against one (never REDIS_CLUSTER_NODES's). */
   TEST_REDIS_CLUSTER_NODES: clusterNodes,
   PORT: int(3000, 1, 65535),
-  /** The api's listening address: all interfaces in a container, loopback for ./dev. */
+  /** Where the api and the projector listen: all interfaces in a container, loopback for ./dev. */
   HOST: z.string().min(1).default("0.0.0.0"),
   /**
    * The api's /metrics is served on this port only, never beside the API, so a gateway that

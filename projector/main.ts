@@ -38,7 +38,8 @@ await projector.start();
 
 const server = Bun.serve({
   port: config.PROJECTOR_METRICS_PORT,
-  hostname: "0.0.0.0",
+  // All interfaces in a container (Prometheus scrapes it there); ./dev keeps it on loopback.
+  hostname: config.HOST,
   async fetch(req) {
     const path = new URL(req.url).pathname;
     if (path === "/metrics") {
