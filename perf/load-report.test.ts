@@ -23,6 +23,7 @@ describe("parseLoadArgs", () => {
       connections: 20,
       users: 200,
       baseUrl: "http://127.0.0.1:3000",
+      metricsUrl: "http://127.0.0.1:9102",
       projectorUrl: "http://127.0.0.1:9101",
       maxErrorRate: 0.01,
       minRateRatio: 0.9,

@@ -13,6 +13,8 @@ export interface LoadOptions {
   connections: number;
   users: number;
   baseUrl: string;
+  /** The api's metrics server (METRICS_PORT): the API's own port does not serve /metrics. */
+  metricsUrl: string;
   projectorUrl: string;
   /** Fail when more than this share of requests is not 2xx. */
   maxErrorRate: number;
@@ -29,6 +31,7 @@ export const USAGE = `usage: ./dev load [options]   (or: bun perf/load.ts [optio
   --connections N                     connections (default: one per 10 req/s, at least 4)
   --users N                           seeded users to act as, via the load-test signer (default 200)
   --base-url URL                      the api (default http://127.0.0.1:3000; loopback only)
+  --metrics-url URL                   the api's metrics server (default http://127.0.0.1:9102)
   --projector-url URL                 the projector's metrics server (default http://127.0.0.1:9101)
   --max-error-rate R                  fail above this non-2xx share (default 0.01)
   --min-rate-ratio R                  fail below this share of the offered rate (default 0.9)
@@ -59,6 +62,7 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     "connections",
     "users",
     "base-url",
+    "metrics-url",
     "projector-url",
     "max-error-rate",
     "min-rate-ratio",
@@ -81,10 +85,12 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
   // share back to back: ten per connection keeps up while requests take under ~100 ms.
   const connections = num("connections", Math.min(rate, Math.max(4, Math.ceil(rate / 10))), 1, 10_000);
   const baseUrl = (given.get("base-url") ?? env.LOAD_BASE_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
+  const metricsUrl = (given.get("metrics-url") ?? "http://127.0.0.1:9102").replace(/\/$/, "");
   const projectorUrl = (given.get("projector-url") ?? "http://127.0.0.1:9101").replace(/\/$/, "");
   // Load goes to this machine only: a stray --base-url must not aim a load generator elsewhere.
   for (const [name, url] of [
     ["base-url", baseUrl],
+    ["metrics-url", metricsUrl],
     ["projector-url", projectorUrl],
   ] as const)
     if (!LOOPBACK.test(url)) throw new UsageError(`--${name} must be a loopback URL, not ${url}`);
@@ -95,6 +101,7 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     connections,
     users: num("users", 200, 1, 100_000),
     baseUrl,
+    metricsUrl,
     projectorUrl,
     maxErrorRate: num("max-error-rate", 0.01, 0, 1, false),
     minRateRatio: num("min-rate-ratio", 0.9, 0, 1, false),

@@ -107,7 +107,7 @@ async function snapshot(o: LoadOptions): Promise<MetricsSnapshot> {
     return res.text();
   };
   const [apiText, projectorText] = await Promise.all([
-    text(`${o.baseUrl}/metrics`),
+    text(`${o.metricsUrl}/metrics`),
     text(`${o.projectorUrl}/metrics`).catch((e) => {
       // The client-side figures still stand without the projector; the backlog then reads 0.
       console.warn(
