@@ -22,7 +22,8 @@ export type { Deps } from "./deps.ts";
  * app.handle(new Request(…)). Everything it touches comes in through deps.
  */
 export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknown>) => void } = {}) {
-  if (opts.log && !deps.log) deps = { ...deps, log: opts.log };
+  const log = opts.log ?? deps.log;
+  if (log && !deps.log) deps = { ...deps, log };
   // The load-test signer exists only with its secret set; otherwise its path is a plain 404.
   const secret = deps.config.LOAD_TEST_SECRET;
   const loadTest = secret ? loadTestRoutes(deps, secret) : new Elysia();
@@ -30,14 +31,14 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(securityPlugin(deps.config))
     .use(
       problemPlugin({
-        log: opts.log,
+        log,
         known: knownAddresses(deps.config),
         onRequestDone: (r) => {
           deps.metrics.httpDuration.observe(
             { method: r.method, route: r.route, status: String(r.status) },
             r.seconds,
           );
-          opts.log?.({ level: "info", msg: "request", ...r });
+          log?.({ level: "info", msg: "request", ...r });
         },
       }),
     )

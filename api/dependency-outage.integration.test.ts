@@ -20,7 +20,8 @@ let db: TestDb;
 let withAuthLimit: TestDb["config"];
 beforeAll(async () => {
   db = await openTestDb();
-  withAuthLimit = { ...db.config, RATE_LIMIT_AUTH_PER_MINUTE: 60 };
+  // /ready asks at every call here: these tests watch it change within a second.
+  withAuthLimit = { ...db.config, RATE_LIMIT_AUTH_PER_MINUTE: 60, READY_CACHE_MS: 0 };
 });
 afterAll(async () => {
   await db.close();

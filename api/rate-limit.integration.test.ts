@@ -120,13 +120,19 @@ describe("rate limits", () => {
     const dead = createRedis({ REDIS_URL: "redis://127.0.0.1:1/0" }, "feed-test-dead");
     dead.on("error", () => {});
     try {
-      const app = testApp(db, {}, { redis: dead });
+      const logged: Record<string, unknown>[] = [];
+      const app = testApp(db, {}, { redis: dead, log: (l) => logged.push(l) });
       const signIn = await app.call("GET", "/auth/providers", {
         headers: { "x-forwarded-for": "192.0.2.9" },
       });
       expect(signIn.status).toBe(503);
       expect(signIn.body).toMatchObject({ code: "not_ready" });
-      expect(signIn.body.detail).toContain("rate limiter");
+      // Which store the limiter uses is for the log, under the request id, not for the client.
+      expect(signIn.body.detail).toBe("sign-in is briefly unavailable; retry shortly");
+      expect(logged.find((l) => l.request_id === signIn.body.request_id)).toMatchObject({
+        code: "not_ready",
+        reason: expect.stringContaining("rate limiter (Redis)"),
+      });
       const u = await db.makeUser();
       const me = await app.call("GET", "/me", { token: u.token });
       // (It answers, but slowly: each of /me's other Redis reads waits out its retries first.

@@ -20,7 +20,8 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
     hooks,
     ...extra,
   };
-  const app = createApp(deps, { log: (l) => l.level === "error" && console.error(l) });
+  // A test that reads the log passes its own (extra.log); otherwise errors are printed.
+  const app = createApp(deps, { log: extra.log ?? ((l) => l.level === "error" && console.error(l)) });
   // biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies
   async function call<T = any>(
     method: string,

@@ -165,6 +165,11 @@ const schema = z.object({
   POPULAR_WINDOW_HOURS: int(24, 1, 24 * 30),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /**
+   * /ready's answer is shared for this long per process (0: every call checks), so that however
+   * often balancers and probes ask, PostgreSQL and Redis get one ping each per window.
+   */
+  READY_CACHE_MS: int(1_000, 0, 60_000),
   // HTTP limits of the api (api/plugins/limits.ts, api/server.ts). The header and URL limits stay
   // below Bun's own (16 KiB of request line and headers, about 200 headers), so a client gets a
   // problem+json 431/414 from us rather than Bun's bare 431.

@@ -44,16 +44,35 @@ export interface FieldError {
   message: string;
 }
 
+export interface AppErrorExtra {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  /**
+   * For the log only, never rendered: what the client must not be told (a provider's own error
+   * text, an exception's message, an address). The problem plugin logs it with the request id.
+   */
+  internal?: Record<string, unknown>;
+}
+
 export class AppError extends Error {
   override name = "AppError";
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
+    /** Shown to the client: a sentence about its request, naming nothing internal. */
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: AppErrorExtra = {},
   ) {
     super(detail);
     this.status = ERRORS[code].status;
+  }
+
+  /** The same error with more log-only fields (those already set win). */
+  withInternal(fields: Record<string, unknown>): AppError {
+    return new AppError(this.code, this.detail, {
+      ...this.extra,
+      internal: { ...fields, ...this.extra.internal },
+    });
   }
 }
 

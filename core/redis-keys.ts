@@ -57,4 +57,11 @@ export const buildToken = (): string => `-${(crypto.getRandomValues(new BigUint6
  * Redis keeps a set of up to set-max-intset-entries (512) as an intset: 8 bytes a like.
  */
 export const LIKED_COMPLETE = "0";
+
+/**
+ * The popular set's marker member, scored -inf (below every post, so the set's own trimming
+ * drops it first): it keeps a cached ranking of no posts alive, which the projector then updates
+ * like any other (it only touches a set that exists). Never a post id.
+ */
+export const POPULAR_MARKER = "0";
 export const LIKED_OVER_CAP = "2";

@@ -124,13 +124,19 @@ export function freePort(): number {
 
 /**
  * Holds an EXCLUSIVE lock on `table` (reads go on, every write waits) until release(): the way
- * a test keeps a request or an event handler in flight in another process.
+ * a test keeps a request or an event handler in flight in another process. ACCESS EXCLUSIVE
+ * stops reads too.
  */
-export async function holdTableLock(sql: Sql, table: string): Promise<{ release(): Promise<void> }> {
+export async function holdTableLock(
+  sql: Sql,
+  table: string,
+  mode: "EXCLUSIVE" | "ACCESS EXCLUSIVE" = "EXCLUSIVE",
+): Promise<{ release(): Promise<void> }> {
   const held = gate();
   const locked = gate();
   const holder = sql.begin(async (tx) => {
-    await tx`LOCK TABLE ${tx(table)} IN EXCLUSIVE MODE`;
+    if (mode === "EXCLUSIVE") await tx`LOCK TABLE ${tx(table)} IN EXCLUSIVE MODE`;
+    else await tx`LOCK TABLE ${tx(table)} IN ACCESS EXCLUSIVE MODE`;
     locked.open();
     await held.wait;
   });

@@ -10,6 +10,7 @@ const IDP_PORT = 9411;
 let db: TestDb;
 let idp: MockIdp;
 let api: ReturnType<typeof testApp>;
+let logs: Record<string, unknown>[];
 
 beforeAll(async () => {
   idp = await startMockIdp(IDP_PORT);
@@ -26,8 +27,19 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await db.reset();
-  api = testApp(db);
+  logs = [];
+  api = testApp(db, {}, { log: (l) => logs.push(l) });
 });
+
+/** The log line the problem plugin wrote for this response: the one with its request id. */
+function loggedFor(r: { headers: Headers; body: { request_id?: string } }) {
+  const id = r.headers.get("x-request-id");
+  expect(id).toBeTruthy();
+  expect(r.body.request_id).toBe(id!);
+  const lines = logs.filter((l) => l.request_id === id && l.msg !== "request");
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
 
 /** Starts a login; returns the sealed cookie and the provider's redirect back to us. */
 async function begin(hint: string) {
@@ -108,7 +120,7 @@ describe("sign-in through the OIDC provider", () => {
 
 describe("sign-in failures create nothing", () => {
   async function refused(
-    r: { status: number; body: { code: string; detail: string } },
+    r: { status: number; headers: Headers; body: { code: string; detail: string; request_id?: string } },
     status: number,
     code: string,
     detail: RegExp,
@@ -118,6 +130,7 @@ describe("sign-in failures create nothing", () => {
     expect(r.body.detail).toMatch(detail);
     expect(await count("users")).toBe(0);
     expect(await count("refresh_tokens")).toBe(0);
+    return r;
   }
 
   test("a callback without its cookie", async () => {
@@ -151,25 +164,96 @@ describe("sign-in failures create nothing", () => {
     expect(r.body.code).toBe("provider_not_found");
   });
 
-  test("the provider answers with an error (access_denied)", async () => {
+  test("the provider answers with an error: its texts are logged under the request id, never echoed", async () => {
     const { cookie, back } = await begin("ivy");
     const denied = new URL(back);
     denied.searchParams.delete("code");
     denied.searchParams.set("error", "access_denied");
-    await refused(await finish(denied, cookie), 400, "provider_error", /access_denied/);
+    denied.searchParams.set("error_description", "<b>call 555-0100 to unlock your account</b>");
+    const r = await refused(await finish(denied, cookie), 400, "provider_error", /did not complete/);
+    const answer = JSON.stringify(r.body);
+    expect(answer).not.toContain("access_denied");
+    expect(answer).not.toContain("555-0100");
+    expect(loggedFor(r)).toMatchObject({
+      level: "warn",
+      msg: "sign-in refused",
+      provider: "oidc",
+      code: "provider_error",
+      provider_error: "access_denied",
+      provider_error_description: "<b>call 555-0100 to unlock your account</b>",
+    });
   });
 
-  test("the token endpoint refuses the code", async () => {
+  test("the token endpoint refuses the code: the client gets the catalogue's code and a fixed sentence; the provider's text goes to the log", async () => {
     const { cookie, back } = await begin("jack");
-    idp.failNextToken("invalid_grant");
-    await refused(await finish(back, cookie), 400, "provider_error", /invalid_grant/);
+    const secret = "grant 7f3a9 revoked by idp-node-3.corp.internal:8443";
+    idp.failNextToken("invalid_grant", { description: secret });
+    const r = await refused(
+      await finish(back, cookie),
+      400,
+      "provider_error",
+      /refused the authorization code/,
+    );
+    const answer = JSON.stringify(r.body);
+    expect(answer).not.toContain("invalid_grant");
+    expect(answer).not.toContain("7f3a9");
+    expect(answer).not.toContain("corp.internal");
+    expect(r.body).toMatchObject({ title: "The identity provider refused the sign-in", status: 400 });
+    expect(loggedFor(r)).toMatchObject({
+      msg: "sign-in refused",
+      code: "provider_error",
+      status: 400,
+      path: "/auth/oidc/callback",
+      provider_error: "invalid_grant",
+      provider_error_description: secret,
+    });
+  });
+
+  test("a token endpoint failing with a 5xx: a 502 without the exception's text, which is logged", async () => {
+    const { cookie, back } = await begin("jade");
+    idp.failNextToken("server_error", { status: 503 });
+    const r = await finish(back, cookie);
+    expect(r.status).toBe(502);
+    expect(r.body.code).toBe("provider_unavailable");
+    expect(r.body.detail).toBe("the identity provider answered unexpectedly");
+    // arctic's own message, which the answer used to quote.
+    expect(JSON.stringify(r.body)).not.toContain("Unexpected error response");
+    expect(loggedFor(r)).toMatchObject({
+      level: "warn",
+      msg: "sign-in failed",
+      code: "provider_unavailable",
+      provider_status: 503,
+      error: expect.stringContaining("Unexpected error response"),
+    });
   });
 
   test("a made-up code the provider refuses in its own format is a 400, not a 502 (found by the fuzzer)", async () => {
     // The mock answers an unknown code with a problem+json 400, not OAuth's {"error": …}.
     const { cookie, back } = await begin("jill");
     back.searchParams.set("code", "<script>alert(1)</script>");
-    await refused(await finish(back, cookie), 400, "provider_error", /refused the code \(HTTP 400\)/);
+    const r = await refused(
+      await finish(back, cookie),
+      400,
+      "provider_error",
+      /refused the authorization code/,
+    );
+    expect(loggedFor(r)).toMatchObject({ provider_status: 400 });
+  });
+
+  test("an unreachable provider: the answer names no address; the log does, under the request id", async () => {
+    // Nothing listens on this port (the range reserved for this worktree's tests).
+    const gone = "http://127.0.0.1:9701";
+    const down = testApp(db, {}, { config: { ...db.config, OIDC_ISSUER: gone }, log: (l) => logs.push(l) });
+    const r = await down.call("GET", "/auth/oidc/login?login_hint=kim");
+    expect(r.status).toBe(502);
+    expect(r.body.code).toBe("provider_unavailable");
+    expect(r.body.detail).toBe("the identity provider could not be reached");
+    const answer = JSON.stringify(r.body);
+    expect(answer).not.toContain("127.0.0.1");
+    expect(answer).not.toContain("9701");
+    const line = loggedFor(r);
+    expect(line).toMatchObject({ level: "warn", code: "provider_unavailable", status: 502 });
+    expect(String(line.discovery)).toStartWith(gone);
   });
 
   for (const [name, claims, why] of [
@@ -182,10 +266,16 @@ describe("sign-in failures create nothing", () => {
       /expired|iat/,
     ],
   ] as const) {
-    test(`an ID token with ${name}`, async () => {
+    test(`an ID token with ${name}: the reason is logged, not answered`, async () => {
       const { cookie, back } = await begin("kate");
       idp.tamperNextIdToken(claims);
-      await refused(await finish(back, cookie), 401, "id_token_invalid", why);
+      const r = await refused(
+        await finish(back, cookie),
+        401,
+        "id_token_invalid",
+        /rejected; sign in again$/,
+      );
+      expect(String(loggedFor(r).reason)).toMatch(why);
     });
   }
 

@@ -7,6 +7,9 @@ import { AppError } from "../../core/errors.ts";
 
 export const ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
 
+/** What the client is told of any failed ID-token check. */
+export const ID_TOKEN_REJECTED = "the identity provider's ID token was rejected; sign in again";
+
 export interface IdClaims {
   sub: string;
   email?: string;
@@ -20,7 +23,9 @@ export async function verifyIdToken(
   token: string,
   o: { jwks: JWTVerifyGetKey; issuer: string; clientId: string; nonce: string; algorithms?: string[] },
 ): Promise<IdClaims> {
-  const fail = (why: string) => new AppError("id_token_invalid", `ID token rejected: ${why}`);
+  // Why it failed is logged, not answered: it would tell a forger which check to work on next.
+  const fail = (why: string) =>
+    new AppError("id_token_invalid", ID_TOKEN_REJECTED, { internal: { reason: why } });
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, o.jwks, {
@@ -37,7 +42,9 @@ export async function verifyIdToken(
     if (e instanceof errors.JWSSignatureVerificationFailed) throw fail("signature does not verify");
     if (e instanceof errors.JWKSNoMatchingKey) throw fail("signed by a key the provider does not publish");
     if (e instanceof errors.JWKSTimeout || !(e instanceof errors.JOSEError)) {
-      throw new AppError("provider_unavailable", "could not fetch the provider's signing keys");
+      throw new AppError("provider_unavailable", "the identity provider could not be reached", {
+        internal: { reason: "could not fetch the provider's signing keys", error: String(e) },
+      });
     }
     throw fail("malformed");
   }

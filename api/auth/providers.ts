@@ -2,7 +2,7 @@ import { CodeChallengeMethod, Google, OAuth2Client, type OAuth2Tokens } from "ar
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { verifyIdToken } from "./id-token.ts";
+import { ID_TOKEN_REJECTED, verifyIdToken } from "./id-token.ts";
 import {
   type ExternalProfile,
   type GithubEmail,
@@ -58,20 +58,27 @@ export class OidcDiscovery {
   async get(): Promise<Discovery> {
     if (this.doc && Date.now() - this.fetchedAt < DISCOVERY_TTL_MS) return this.doc;
     const url = `${this.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+    // The client learns that the provider is out of reach; where and why is for the log.
+    const unreachable = (internal: Record<string, unknown>) =>
+      new AppError("provider_unavailable", "the identity provider could not be reached", {
+        internal: { discovery: url, ...internal },
+      });
     let res: Response;
     try {
       res = await this.fetchFn(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    } catch {
-      throw new AppError("provider_unavailable", `could not reach ${url}`);
+    } catch (e) {
+      throw unreachable({ error: String(e) });
     }
-    if (!res.ok) throw new AppError("provider_unavailable", `discovery at ${url} answered ${res.status}`);
-    const doc = (await res.json()) as Discovery;
+    if (!res.ok) throw unreachable({ provider_status: res.status });
+    let doc: Discovery;
+    try {
+      doc = (await res.json()) as Discovery;
+    } catch (e) {
+      throw unreachable({ error: String(e) });
+    }
     // The document must describe the issuer we were configured with (OIDC Discovery §4.3).
-    if (doc.issuer.replace(/\/$/, "") !== this.issuer.replace(/\/$/, "")) {
-      throw new AppError(
-        "provider_unavailable",
-        `discovery names issuer ${doc.issuer}, expected ${this.issuer}`,
-      );
+    if (String(doc.issuer).replace(/\/$/, "") !== this.issuer.replace(/\/$/, "")) {
+      throw unreachable({ error: `discovery names issuer ${doc.issuer}, expected ${this.issuer}` });
     }
     this.doc = doc;
     this.fetchedAt = Date.now();
@@ -104,7 +111,9 @@ async function verifiedProfile(d: OidcDiscovery, clientId: string, tokens: OAuth
   try {
     idToken = tokens.idToken();
   } catch {
-    throw new AppError("id_token_invalid", "ID token rejected: the provider sent none");
+    throw new AppError("id_token_invalid", ID_TOKEN_REJECTED, {
+      internal: { reason: "the provider sent none" },
+    });
   }
   const doc = await d.get();
   const claims = await verifyIdToken(idToken, { jwks: await d.jwks(), issuer: doc.issuer, clientId, nonce });
@@ -188,10 +197,15 @@ export function githubProvider(
         },
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
-    } catch {
-      throw new AppError("provider_unavailable", `could not reach GitHub's API (${path})`);
+    } catch (e) {
+      throw new AppError("provider_unavailable", "the identity provider could not be reached", {
+        internal: { github_api: path, error: String(e) },
+      });
     }
-    if (!res.ok) throw new AppError("provider_error", `GitHub's API answered ${res.status} for ${path}`);
+    if (!res.ok)
+      throw new AppError("provider_error", "the identity provider refused to share the profile", {
+        internal: { github_api: path, provider_status: res.status },
+      });
     return (await res.json()) as T;
   };
   return {

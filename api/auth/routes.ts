@@ -58,10 +58,6 @@ export const authRoutes = (
     }
     return p;
   };
-  const refused = (provider: string, err: AppError) => {
-    deps.log?.({ level: "warn", msg: "sign-in refused", provider, code: err.code, reason: err.detail });
-    return err;
-  };
 
   return new Elysia()
     .use(limitByIp(deps))
@@ -144,11 +140,12 @@ export const authRoutes = (
           );
           if (fresh !== "OK")
             throw new AppError("login_state_invalid", "this sign-in state was already used");
+          // The provider's own words stay in the log: its texts may name its internals, and
+          // echoing them would let a crafted callback put any sentence in our answer.
           if (query.error) {
-            throw new AppError(
-              "provider_error",
-              `the provider answered ${query.error}${query.error_description ? `: ${query.error_description}` : ""}`,
-            );
+            throw new AppError("provider_error", "the identity provider did not complete the sign-in", {
+              internal: { provider_error: query.error, provider_error_description: query.error_description },
+            });
           }
           if (!query.code)
             throw new AppError("validation_failed", 'the callback has no "code"', {
@@ -158,21 +155,25 @@ export const authRoutes = (
           try {
             tokens = await provider.exchange(query.code, login.verifier);
           } catch (e) {
+            if (e instanceof AppError) throw e;
+            const refusedCode = "the identity provider refused the authorization code";
             if (e instanceof OAuth2RequestError)
-              throw new AppError(
-                "provider_error",
-                `the provider refused the code: ${e.code}${e.description ? ` (${e.description})` : ""}`,
-              );
+              throw new AppError("provider_error", refusedCode, {
+                internal: { provider_error: e.code, provider_error_description: e.description },
+              });
             if (e instanceof ArcticFetchError)
-              throw new AppError("provider_unavailable", "could not reach the provider's token endpoint");
+              throw new AppError("provider_unavailable", "the identity provider could not be reached", {
+                internal: { error: String(e.cause ?? e) },
+              });
             // A 4xx is the provider refusing this code, whatever shape its body has: the
             // client's mistake (a made-up or spent code), not an outage to answer 502 for.
             if (e instanceof UnexpectedErrorResponseBodyError && e.status >= 400 && e.status < 500)
-              throw new AppError("provider_error", `the provider refused the code (HTTP ${e.status})`);
-            throw new AppError(
-              "provider_unavailable",
-              `unexpected answer from the provider's token endpoint: ${(e as Error).message}`,
-            );
+              throw new AppError("provider_error", refusedCode, {
+                internal: { provider_status: e.status, provider_body: JSON.stringify(e.data).slice(0, 2000) },
+              });
+            throw new AppError("provider_unavailable", "the identity provider answered unexpectedly", {
+              internal: { error: String(e), provider_status: (e as { status?: unknown }).status },
+            });
           }
           const profile = await provider.profile(tokens, login.nonce);
           const { user, created } = await findOrCreateUser(deps, provider.name, profile);
@@ -184,7 +185,12 @@ export const authRoutes = (
           });
           return startSession(deps, user);
         } catch (e) {
-          if (e instanceof AppError && e.status < 500) throw refused(provider.name, e);
+          // Every refused or failed sign-in is logged by the problem plugin, with the request id.
+          if (e instanceof AppError)
+            throw e.withInternal({
+              msg: e.status < 500 ? "sign-in refused" : "sign-in failed",
+              provider: provider.name,
+            });
           throw e;
         }
       },

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
+import { AppError } from "../../core/errors.ts";
 import { problemPlugin } from "./problem.ts";
 
 // The error plugin alone, on a throwaway app: what it makes of errors no route of the real app
@@ -27,5 +28,94 @@ describe("problemPlugin", () => {
       }),
     );
     expect(bad.status).toBe(400);
+  });
+});
+
+describe("what the client is told and what is only logged", () => {
+  function appWith(route: () => unknown) {
+    const logged: Record<string, unknown>[] = [];
+    const app = new Elysia({ normalize: false })
+      .use(
+        problemPlugin({
+          log: (l) => logged.push(l),
+          known: [{ address: "10.20.30.40:6432", name: "PostgreSQL" }],
+        }),
+      )
+      .get("/x", route);
+    return { app, logged };
+  }
+  async function call(app: { handle(r: Request): Promise<Response> }) {
+    const res = await app.handle(new Request("http://localhost/x"));
+    const text = await res.text();
+    return { res, text, body: JSON.parse(text) as Record<string, unknown> };
+  }
+
+  test("an AppError's internal fields are logged with the request id and never rendered", async () => {
+    const { app, logged } = appWith(() => {
+      throw new AppError("provider_unavailable", "the identity provider could not be reached", {
+        internal: { error: "connect ECONNREFUSED 192.0.2.7:8443", request_id: "not-this-one" },
+      });
+    });
+    const { res, text, body } = await call(app);
+    expect(res.status).toBe(502);
+    expect(body).toMatchObject({
+      code: "provider_unavailable",
+      title: "The identity provider could not be reached",
+      detail: "the identity provider could not be reached",
+    });
+    expect(text).not.toContain("192.0.2.7");
+    expect(text).not.toContain("internal");
+    expect(logged).toEqual([
+      {
+        level: "warn",
+        msg: "request failed",
+        error: "connect ECONNREFUSED 192.0.2.7:8443",
+        // The plugin's own fields win over the internal ones.
+        request_id: res.headers.get("x-request-id"),
+        path: "/x",
+        code: "provider_unavailable",
+        status: 502,
+      },
+    ]);
+    expect(body.request_id).toBe(res.headers.get("x-request-id"));
+  });
+
+  test("a dependency outage names neither the service nor its address; the log names both", async () => {
+    const { app, logged } = appWith(() => {
+      throw Object.assign(new Error("connect ECONNREFUSED 10.20.30.40:6432"), { code: "ECONNREFUSED" });
+    });
+    const { res, text, body } = await call(app);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(body).toMatchObject({
+      code: "dependency_unavailable",
+      detail: "a backing service is unavailable; retry shortly",
+    });
+    for (const leak of ["10.20.30.40", "6432", "PostgreSQL", "ECONNREFUSED"])
+      expect(text).not.toContain(leak);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      level: "warn",
+      msg: "dependency unavailable",
+      dependency: "PostgreSQL",
+      request_id: res.headers.get("x-request-id"),
+      error: expect.stringContaining("10.20.30.40:6432"),
+    });
+  });
+
+  test("an unknown error's message and stack stay in the log", async () => {
+    const { app, logged } = appWith(() => {
+      throw new Error("relation secret_table at /srv/app/db.ts:12");
+    });
+    const { res, text } = await call(app);
+    expect(res.status).toBe(500);
+    expect(text).not.toContain("secret_table");
+    expect(text).not.toContain("/srv/app");
+    expect(logged[0]).toMatchObject({
+      level: "error",
+      msg: "unhandled error",
+      request_id: res.headers.get("x-request-id"),
+      error: expect.stringContaining("secret_table"),
+    });
   });
 });

@@ -9,7 +9,7 @@ import { AppError, type FieldError, problemOf } from "../../core/errors.ts";
 
 // Turns every error into RFC 9457 application/problem+json, gives each request an id, and
 // records the request's duration. Unknown errors become a 500 that names the request id and
-// never leaks a stack.
+// never leaks a stack; an AppError's log-only `internal` fields go to the log, never the client.
 
 type Location = FieldError["location"];
 
@@ -111,9 +111,11 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+// Which service is down, and where, is for the log: the client learns only that it may retry.
 const unavailable = (down: Dependency) =>
-  new AppError("dependency_unavailable", `${down} is unavailable; retry shortly`, {
+  new AppError("dependency_unavailable", "a backing service is unavailable; retry shortly", {
     headers: { "retry-after": "1" },
+    internal: { dependency: down },
   });
 
 /**
@@ -194,13 +196,23 @@ export const problemPlugin = (opts: ProblemOptions = {}) => {
         // nor one statement that ran past its timeout.
         if (app?.code === "dependency_unavailable" && isPostgresUnreachable(error, opts.known))
           pgDownUntil = performance.now() + PG_OPEN_MS;
-        if (app?.code === "dependency_unavailable") {
+        if (app && (app.code === "dependency_unavailable" || app.extra.internal)) {
+          // What the client is not told (the raw error, a provider's text) is logged under the
+          // request id it is told, so that a report quoting it finds the cause.
           opts.log?.({
             level: "warn",
-            msg: "dependency unavailable",
+            msg:
+              app.code === "dependency_unavailable"
+                ? "dependency unavailable"
+                : app.status < 500
+                  ? "request refused"
+                  : "request failed",
+            ...app.extra.internal,
             request_id: requestId,
             path,
-            error: String(error),
+            code: app.code,
+            status: app.status,
+            ...(error === app ? {} : { error: String(error) }),
           });
         }
         if (!app) {

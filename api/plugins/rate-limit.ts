@@ -43,13 +43,10 @@ export async function enforceRate(
   });
   if (!decision) {
     if (which === "auth")
-      throw new AppError(
-        "not_ready",
-        "sign-in is unavailable while its rate limiter (Redis) cannot be reached; retry shortly",
-        {
-          headers: { "retry-after": "5" },
-        },
-      );
+      throw new AppError("not_ready", "sign-in is briefly unavailable; retry shortly", {
+        headers: { "retry-after": "5" },
+        internal: { reason: "the sign-in rate limiter (Redis) cannot be reached", error: String(failure) },
+      });
     deps.metrics.rateLimitBypassed.inc({ policy: policy.name });
     deps.log?.({
       level: "warn",

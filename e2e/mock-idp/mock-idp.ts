@@ -7,8 +7,11 @@ import { Events, OAuth2Server } from "oauth2-mock-server";
 export interface MockIdp {
   issuer: string;
   stop(): Promise<void>;
-  /** The next token response carries this error instead (tests of provider failures). */
-  failNextToken(error: string): void;
+  /**
+   * The next token response carries this error instead (tests of provider failures), with this
+   * error_description and HTTP status (default: a description naming the error, 400).
+   */
+  failNextToken(error: string, o?: { description?: string; status?: number }): void;
   /** The next ID token gets these claims (tests of ID-token verification). */
   tamperNextIdToken(claims: Record<string, unknown>): void;
 }
@@ -83,10 +86,10 @@ export async function startMockIdp(
     tamperNextIdToken(claims) {
       idTokenPatch = claims;
     },
-    failNextToken(error: string) {
+    failNextToken(error, o = {}) {
       server.service.once(Events.BeforeResponse, (res) => {
-        res.body = { error, error_description: `mock provider refused: ${error}` };
-        res.statusCode = 400;
+        res.body = { error, error_description: o.description ?? `mock provider refused: ${error}` };
+        res.statusCode = o.status ?? 400;
       });
     },
   };
