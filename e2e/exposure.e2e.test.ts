@@ -1,17 +1,18 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { base, config } from "./support.ts";
 
 // What `./dev up` exposes: a development stack (published secrets, the mock identity provider,
 // the load-test signer) listens on loopback only, and the api's metrics only on their own port.
 
 /** Local addresses listening on `port` (IPv4 and IPv6), from the kernel's socket tables. */
-async function listeners(port: number): Promise<string[]> {
+function listeners(port: number): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
   const out: string[] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    const file = Bun.file(table);
-    if (!(await file.exists())) continue;
-    for (const line of (await file.text()).split("\n").slice(1)) {
+    if (!existsSync(table)) continue;
+    // readFileSync: Bun.file reads /proc files as empty (their size is 0).
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
       const [, local, , state] = line.trim().split(/\s+/);
       // 0A: LISTEN.
       if (state === "0A" && local?.endsWith(`:${hexPort}`)) out.push(local.split(":")[0]!);
@@ -27,7 +28,7 @@ const isLoopback = (hex: string) =>
 describe("what ./dev up exposes", () => {
   test("the api and its metrics listen on loopback only", async () => {
     for (const port of [config.PORT, config.METRICS_PORT]) {
-      const addresses = await listeners(port);
+      const addresses = listeners(port);
       expect([port, addresses.length > 0]).toEqual([port, true]);
       expect([port, addresses.filter((a) => !isLoopback(a))]).toEqual([port, []]);
     }
