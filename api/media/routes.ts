@@ -9,7 +9,7 @@ import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser } from "../hydrate/present.ts";
-import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
 import { checkId, IdParams, NoQuery, PostSchema, problems, UserSchema } from "../schemas.ts";
 import { type CheckedImage, resolveImage } from "./validate-image.ts";
@@ -108,7 +108,7 @@ export const mediaRoutes = (deps: Deps) =>
       },
       {
         params: IdParams,
-        parse: [...jsonOrForm],
+        parse: [authBeforeBody(deps), ...jsonOrForm],
         body: ImageBody,
         query: NoQuery,
         response: { 200: PostSchema, ...problems(400, 401, 404, 413, 415, 503) },
@@ -140,7 +140,7 @@ export const mediaRoutes = (deps: Deps) =>
         return presentUser(deps, me, await mediaUrls(deps, [key]));
       },
       {
-        parse: [...jsonOrForm],
+        parse: [authBeforeBody(deps), ...jsonOrForm],
         body: ImageBody,
         query: NoQuery,
         response: { 200: UserSchema, ...problems(400, 401, 413, 415, 503) },
