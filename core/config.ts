@@ -124,6 +124,10 @@ const schema = z.object({
   MEDIA_MAX_BYTES: int(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
   /** Decoding limit: images with more pixels are refused before they are decoded. */
   MEDIA_MAX_PIXELS: int(40_000_000, 1_000_000, 268_402_689),
+  /** Images an api process decodes at once (api/media/decode-gate.ts); more wait, then 503. */
+  MEDIA_DECODE_CONCURRENCY: int(2, 1, 64),
+  /** How long an upload waits for a decode slot before its 503. */
+  MEDIA_DECODE_WAIT_MS: int(2_000, 10, 60_000),
   GITHUB_CLIENT_ID: optional,
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,

@@ -33,6 +33,7 @@ export const ERRORS = {
   not_ready: { status: 503, title: "Service not ready" },
   dependency_unavailable: { status: 503, title: "A backing service is unavailable" },
   request_timeout: { status: 503, title: "The request took too long to handle" },
+  media_busy: { status: 503, title: "Too many images are being processed; retry shortly" },
   provider_unavailable: { status: 502, title: "The identity provider could not be reached" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -3,9 +3,10 @@ import S3rver from "s3rver";
 import sharp from "sharp";
 import { keys } from "../../core/redis-keys.ts";
 import { createStorage, type Storage } from "../../core/storage.ts";
-import { openTestDb, type TestDb } from "../../db/testing.ts";
+import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { testApp } from "../testing.ts";
+import { decodeGate } from "./decode-gate.ts";
 
 // PUT /me/avatar against a real S3 API endpoint (s3rver, in-process), PostgreSQL and Redis.
 
@@ -478,4 +479,44 @@ test("without S3 configured, media routes answer 503 and say why", async () => {
   });
   expect(r.status).toBe(503);
   expect(r.body.detail).toContain("S3_ENDPOINT");
+});
+
+describe("the decode cap (MEDIA_DECODE_CONCURRENCY)", () => {
+  /** An app whose process decodes one image at a time; the test holds that one slot. */
+  function capped(waitMs: number) {
+    const config = { ...db.config, MEDIA_DECODE_CONCURRENCY: 1, MEDIA_DECODE_WAIT_MS: waitMs };
+    api = testApp(db, {}, { storage, config });
+    return decodeGate(config);
+  }
+
+  test("with every slot taken, an upload waits its time, then gets 503 media_busy with Retry-After and stores nothing", async () => {
+    const gate = capped(50);
+    const u = await db.makeUser();
+    const [, release] = await gate.slots.acquire();
+    try {
+      const res = await upload(u.token, await png());
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(((await res.json()) as { code: string }).code).toBe("media_busy");
+    } finally {
+      release();
+    }
+    expect(await objects(u.id)).toBe(0);
+    expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+    // The slot free again, the same upload goes through.
+    expect((await upload(u.token, await png())).status).toBe(200);
+  });
+
+  test("an upload waiting for a slot goes on as soon as one comes free", async () => {
+    const gate = capped(30_000);
+    const u = await db.makeUser();
+    const bytes = await png();
+    const [, release] = await gate.slots.acquire();
+    const pending = upload(u.token, bytes);
+    await waitFor(() => gate.waiting === 1, 10_000, "the upload to wait for the slot");
+    release();
+    expect((await pending).status).toBe(200);
+    expect(gate.waiting).toBe(0);
+    expect(gate.slots.getValue()).toBe(1);
+  });
 });

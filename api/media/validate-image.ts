@@ -3,6 +3,7 @@ import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { IMAGE_TYPES, type ImageType, mediaKeys, SNIFF_BYTES, sniffImage } from "../../core/media.ts";
 import type { Storage } from "../../core/storage.ts";
+import { decodeGate } from "./decode-gate.ts";
 
 // Every upload is checked here, whatever the client or the storage claims: size, type by magic
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
@@ -47,6 +48,16 @@ export async function checkImage(
       "the file is not a JPEG, PNG or WebP image (judged by its content, not its name or declared type)",
     );
 
+  return decodeGate(config).run(() => decode(config, bytes, type, field));
+}
+
+/** The bounded decode of an upload that looks like an image, in one of the process's slots. */
+async function decode(
+  config: Config,
+  bytes: Uint8Array,
+  type: ImageType,
+  field: string,
+): Promise<CheckedImage> {
   const options = { limitInputPixels: config.MEDIA_MAX_PIXELS, failOn: "truncated" as const };
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
   try {
