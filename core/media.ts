@@ -57,6 +57,13 @@ export const THUMBNAIL_WIDTHS = [320, 1080] as const;
 export const thumbnailKey = (originalKey: string, width: number) =>
   `${originalKey.replace(/\.[a-z]+$/, "")}_w${width}.webp`;
 
+/** Avatar thumbnails: square WebP of this side, made by the media consumer group. */
+export const AVATAR_THUMB_SIZE = 128;
+
+/** An avatar thumbnail's key: beside its original, named after it. */
+export const avatarThumbKey = (avatarKey: string) =>
+  `${avatarKey.replace(/\.[a-z]+$/, "")}_s${AVATAR_THUMB_SIZE}.webp`;
+
 export interface ImageVariant {
   key: string;
   width: number;

@@ -136,7 +136,8 @@ export const mediaRoutes = (deps: Deps) =>
         });
         await bestEffort(deps.redis.del(keys.user(viewer.id)));
         set.status = 200;
-        const me = { ...viewer, avatar_key: key };
+        // The thumbnail is made afterwards, by the media consumer group.
+        const me = { ...viewer, avatar_key: key, avatar_thumb_key: null };
         return presentUser(deps, me, await mediaUrls(deps, [key]));
       },
       {
