@@ -42,6 +42,12 @@ export function mediaFilename(type: ImageType): string {
   return `${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url")}.${IMAGE_TYPES[type].ext}`;
 }
 
+/** Presigned POSTs expire quickly: the client uploads right away. */
+export const UPLOAD_EXPIRES_SECONDS = 300;
+
+/** Direct uploads never attached are swept (and stop counting against the quota) after this. */
+export const UPLOAD_RETENTION_MS = 86_400_000;
+
 export const mediaKeys = {
   /** Direct uploads wait here, under their user's prefix, until attached (or swept after a day). */
   uploadPrefix: (userId: string) => `uploads/${userId}/`,

@@ -401,7 +401,11 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect(r.body.key).toMatch(new RegExp(`^uploads/${u.id}/[A-Za-z0-9_-]{22}\\.png$`));
     expect(r.body.fields["Content-Type"]).toBe("image/png");
     const policy = JSON.parse(Buffer.from(r.body.fields.Policy, "base64").toString());
-    expect(policy.conditions).toContainEqual(["content-length-range", 1, 5 * 1024 * 1024]);
+    // Exactly the declared size: the quota counts what may really be stored.
+    expect(policy.conditions).toContainEqual(["content-length-range", bytes.length, bytes.length]);
+    expect([...(await db.sql`SELECT user_id::text, bytes FROM pending_uploads`)]).toEqual([
+      { user_id: u.id, bytes: bytes.length },
+    ]);
     expect(Date.parse(r.body.expires_at) - Date.now()).toBeLessThanOrEqual(300_000);
 
     const form = new FormData();
@@ -414,6 +418,86 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect(attach.status).toBe(200);
     expect(new URL(attach.body.avatar_url).pathname).toMatch(new RegExp(`/users/${u.id}/avatars/`));
     expect(await storage.head(r.body.key)).toBeNull(); // moved, not left behind
+    expect(await db.sql`SELECT 1 FROM pending_uploads`).toHaveLength(0); // no longer pending
+  });
+
+  /** Uploads `bytes` through a presigned POST the way a client does. */
+  async function uploadTo(
+    presigned: { url: string; fields: Record<string, string> },
+    bytes: Uint8Array | Buffer,
+  ) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(presigned.fields)) form.append(k, v);
+    form.append("file", new File([bytes], "x.png", { type: "image/png" }));
+    expect((await fetch(presigned.url, { method: "POST", body: form })).status).toBeLessThan(300);
+  }
+
+  test("a quota of pending uploads per user, by count and by bytes: 429 with Retry-After past it; attaching or sweeping releases", async () => {
+    const bytes = await png(30, 20);
+    const L = bytes.length;
+    api = testApp(
+      db,
+      {},
+      {
+        storage,
+        config: { ...db.config, UPLOAD_PENDING_MAX_COUNT: 2, UPLOAD_PENDING_MAX_BYTES: 2 * L + 10 },
+      },
+    );
+    const [u, v] = [await db.makeUser(), await db.makeUser()];
+    const ask = (who: { token: string }, size: number) =>
+      presign(who.token, { purpose: "post_image", content_type: "image/png", size });
+
+    const a = await ask(u, L);
+    expect(a.status).toBe(200);
+    await uploadTo(a.body, bytes);
+    expect((await ask(u, L)).status).toBe(200);
+    // A third upload is one too many.
+    const over = await ask(u, 1);
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe("upload_quota_exceeded");
+    // Free again when the oldest is swept, a day from now (if none is attached before).
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(86_000);
+    expect(Number(over.headers.get("retry-after"))).toBeLessThanOrEqual(86_400 + 300);
+
+    // Bytes: another user, one upload of nearly everything, then one byte too many.
+    expect((await ask(v, 2 * L + 10)).status).toBe(200);
+    const tooBig = await ask(v, 1);
+    expect(tooBig.status).toBe(429);
+    expect(tooBig.body.detail).toContain(`${2 * L + 10} bytes`);
+
+    // Attaching releases that upload in its transaction: room for one more.
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "x" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const attached = await api.call("PUT", `/posts/${post.body.id}/image`, {
+      token: u.token,
+      json: { upload_key: a.body.key },
+    });
+    expect(attached.status).toBe(200);
+    expect((await ask(u, 1)).status).toBe(200);
+    expect((await ask(u, 1)).status).toBe(429);
+
+    // The sweep releases what it swept; reservations younger than that stay.
+    const { releaseSweptUploads } = await import("../../projector/maintenance.ts");
+    expect(await releaseSweptUploads(db.sql, Date.now())).toBe(0);
+    expect(await releaseSweptUploads(db.sql, Date.now() + 86_400_000 + 301_000)).toBe(3);
+    expect((await ask(u, L)).status).toBe(200);
+    expect((await ask(v, L)).status).toBe(200);
+  });
+
+  test("concurrent presigns never overshoot the quota", async () => {
+    api = testApp(db, {}, { storage, config: { ...db.config, UPLOAD_PENDING_MAX_COUNT: 5 } });
+    const u = await db.makeUser();
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        presign(u.token, { purpose: "avatar", content_type: "image/png", size: 100 }).then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+    expect(await db.sql`SELECT 1 FROM pending_uploads WHERE user_id = ${u.id}`).toHaveLength(5);
   });
 
   test("keys outside your prefix, missing, too big or not images are refused", async () => {
