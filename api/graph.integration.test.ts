@@ -125,6 +125,7 @@ describe("profiles and posts of a user", () => {
       handle: a.handle,
       display_name: a.display_name,
       avatar_url: null,
+      avatar_thumb_url: null,
       followers_count: 0,
       following_count: 0,
       posts_count: 0,

@@ -15,6 +15,7 @@ export const UserSchema = t.Object({
   handle: t.String(),
   display_name: t.String(),
   avatar_url: t.Nullable(t.String()),
+  avatar_thumb_url: t.Nullable(t.String({ description: "a square WebP of 128 px, once made" })),
 });
 
 export const ProfileSchema = t.Object({
@@ -22,6 +23,7 @@ export const ProfileSchema = t.Object({
   handle: t.String(),
   display_name: t.String(),
   avatar_url: t.Nullable(t.String()),
+  avatar_thumb_url: t.Nullable(t.String({ description: "a square WebP of 128 px, once made" })),
   followers_count: t.Integer(),
   following_count: t.Integer(),
   posts_count: t.Integer(),

@@ -21,6 +21,8 @@ export interface CachedUser {
   handle: string;
   display_name: string;
   avatar_key: string | null;
+  /** Absent from entries cached before thumbnails existed. */
+  avatar_thumb_key?: string | null;
 }
 
 /** How many posts the popular set keeps. */

@@ -133,6 +133,16 @@ const schema = z.object({
   MEDIA_MAX_BYTES: int(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
   /** Decoding limit: images with more pixels are refused before they are decoded. */
   MEDIA_MAX_PIXELS: int(40_000_000, 1_000_000, 268_402_689),
+  /**
+   * Per user, direct uploads handed out (POST /uploads) and not yet attached or swept: how many,
+   * and their declared bytes. Past either, POST /uploads answers 429.
+   */
+  UPLOAD_PENDING_MAX_COUNT: int(20, 1, 10_000),
+  UPLOAD_PENDING_MAX_BYTES: int(100 * 1024 * 1024, 1024, 1024 * 1024 * 1024 * 1024),
+  /** Images an api process decodes at once (api/media/decode-gate.ts); more wait, then 503. */
+  MEDIA_DECODE_CONCURRENCY: int(2, 1, 64),
+  /** How long an upload waits for a decode slot before its 503. */
+  MEDIA_DECODE_WAIT_MS: int(2_000, 10, 60_000),
   GITHUB_CLIENT_ID: optional,
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,

@@ -28,11 +28,13 @@ export const ERRORS = {
   idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
   self_follow: { status: 422, title: "You cannot follow yourself" },
   rate_limited: { status: 429, title: "Too many requests" },
+  upload_quota_exceeded: { status: 429, title: "Too many pending uploads" },
   header_fields_too_large: { status: 431, title: "Request header fields too large" },
   internal: { status: 500, title: "Internal server error" },
   not_ready: { status: 503, title: "Service not ready" },
   dependency_unavailable: { status: 503, title: "A backing service is unavailable" },
   request_timeout: { status: 503, title: "The request took too long to handle" },
+  media_busy: { status: 503, title: "Too many images are being processed; retry shortly" },
   provider_unavailable: { status: 502, title: "The identity provider could not be reached" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -42,6 +42,12 @@ export function mediaFilename(type: ImageType): string {
   return `${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url")}.${IMAGE_TYPES[type].ext}`;
 }
 
+/** Presigned POSTs expire quickly: the client uploads right away. */
+export const UPLOAD_EXPIRES_SECONDS = 300;
+
+/** Direct uploads never attached are swept (and stop counting against the quota) after this. */
+export const UPLOAD_RETENTION_MS = 86_400_000;
+
 export const mediaKeys = {
   /** Direct uploads wait here, under their user's prefix, until attached (or swept after a day). */
   uploadPrefix: (userId: string) => `uploads/${userId}/`,
@@ -56,6 +62,13 @@ export const THUMBNAIL_WIDTHS = [320, 1080] as const;
 /** A thumbnail's key: beside its original, named after it. */
 export const thumbnailKey = (originalKey: string, width: number) =>
   `${originalKey.replace(/\.[a-z]+$/, "")}_w${width}.webp`;
+
+/** Avatar thumbnails: square WebP of this side, made by the media consumer group. */
+export const AVATAR_THUMB_SIZE = 128;
+
+/** An avatar thumbnail's key: beside its original, named after it. */
+export const avatarThumbKey = (avatarKey: string) =>
+  `${avatarKey.replace(/\.[a-z]+$/, "")}_s${AVATAR_THUMB_SIZE}.webp`;
 
 export interface ImageVariant {
   key: string;

@@ -21,11 +21,11 @@ export interface Storage {
   getStart(key: string, bytes: number): Promise<Uint8Array>;
   /** Keys under a prefix last modified before a time. */
   listOlderThan(prefix: string, before: Date): Promise<string[]>;
-  /** A presigned POST: the policy caps the size and pins the content type. */
+  /** A presigned POST: the policy pins the exact size and the content type. */
   presignPost(
     key: string,
     contentType: string,
-    maxBytes: number,
+    bytes: number,
     expiresSeconds: number,
   ): Promise<{ url: string; fields: Record<string, string> }>;
   delete(key: string): Promise<void>;
@@ -90,12 +90,13 @@ export function createStorage(config: Config): Storage | null {
       } while (token);
       return out;
     },
-    presignPost: (key, contentType, maxBytes, expiresSeconds) =>
+    presignPost: (key, contentType, bytes, expiresSeconds) =>
       createPresignedPost(s3, {
         Bucket,
         Key: key,
         Conditions: [
-          ["content-length-range", 1, maxBytes],
+          // Exactly the declared size: what the quota of pending uploads counted.
+          ["content-length-range", bytes, bytes],
           ["eq", "$Content-Type", contentType],
         ],
         Fields: { "Content-Type": contentType },

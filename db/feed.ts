@@ -119,7 +119,7 @@ export async function hydrationRows(sql: AnySql, r: HydrationRequest): Promise<H
                 FROM post_stats WHERE shard = ANY(${shards(r.statIds)}::int[])
                   AND post_id = ANY(${r.statIds as string[]}::bigint[])), '[]'::json) AS stats,
       coalesce((SELECT json_agg(json_build_object('id', id::text, 'handle', handle, 'display_name', display_name,
-                'avatar_key', avatar_key)) FROM users
+                'avatar_key', avatar_key, 'avatar_thumb_key', avatar_thumb_key)) FROM users
                 WHERE id = ANY(${r.userIds as string[]}::bigint[] || ARRAY(SELECT author_id FROM p))), '[]'::json) AS users,
       ARRAY(SELECT post_id::text FROM likes WHERE user_id = ${r.viewerId}::bigint
               AND post_id = ANY(${r.likedIds as string[]}::bigint[])) AS liked,

@@ -12,7 +12,7 @@ export async function findUserByIdentity(
   subject: string,
 ): Promise<UserRow | undefined> {
   const [row] = await sql<UserRow[]>`
-    SELECT u.id::text, u.handle, u.display_name, u.avatar_key
+    SELECT u.id::text, u.handle, u.display_name, u.avatar_key, u.avatar_thumb_key
     FROM user_identities i JOIN users u ON u.id = i.user_id
     WHERE i.provider = ${provider} AND i.subject = ${subject}`;
   return row;

@@ -5,6 +5,7 @@ export interface UserRow {
   handle: string;
   display_name: string;
   avatar_key: string | null;
+  avatar_thumb_key: string | null;
 }
 
 export interface ProfileRow extends UserRow {
@@ -25,12 +26,13 @@ export async function insertUser(
   const [row] = await sql<UserRow[]>`
     INSERT INTO users (id, handle, display_name, seeded)
     VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name}, ${u.seeded ?? false})
-    RETURNING id, handle, display_name, avatar_key`;
+    RETURNING id, handle, display_name, avatar_key, avatar_thumb_key`;
   return row!;
 }
 
 export async function findUser(sql: AnySql, id: string): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`SELECT id, handle, display_name, avatar_key FROM users WHERE id = ${id}`;
+  const [row] = await sql<UserRow[]>`
+    SELECT id, handle, display_name, avatar_key, avatar_thumb_key FROM users WHERE id = ${id}`;
   return row;
 }
 
@@ -46,7 +48,7 @@ export async function findProfile(
   viewerId: string | null,
 ): Promise<ProfileRow | undefined> {
   const [row] = await sql<ProfileRow[]>`
-    SELECT u.id, u.handle, u.display_name, u.avatar_key,
+    SELECT u.id, u.handle, u.display_name, u.avatar_key, u.avatar_thumb_key,
            coalesce(s.followers_count, 0)::text AS followers_count,
            coalesce(s.following_count, 0)::text AS following_count,
            coalesce(s.posts_count, 0)::text AS posts_count,
@@ -66,11 +68,14 @@ export async function insertUserIfHandleFree(
     INSERT INTO users (id, handle, display_name)
     VALUES (next_id(${u.shard}), ${u.handle}, ${u.display_name})
     ON CONFLICT (handle) DO NOTHING
-    RETURNING id::text, handle, display_name, avatar_key`;
+    RETURNING id::text, handle, display_name, avatar_key, avatar_thumb_key`;
   return row;
 }
 
-/** Points a user at a new avatar object; returns the key it replaced (the row stays locked). */
+/**
+ * Points a user at a new avatar object, whose thumbnail is yet to be made; returns the key it
+ * replaced (the row stays locked).
+ */
 export async function replaceAvatar(
   sql: AnySql,
   userId: string,
@@ -78,9 +83,22 @@ export async function replaceAvatar(
 ): Promise<{ previous: string | null } | undefined> {
   const [row] = await sql<{ previous: string | null }[]>`
     WITH old AS (SELECT avatar_key FROM users WHERE id = ${userId} FOR UPDATE)
-    UPDATE users u SET avatar_key = ${key} FROM old WHERE u.id = ${userId}
+    UPDATE users u SET avatar_key = ${key}, avatar_thumb_key = NULL FROM old WHERE u.id = ${userId}
     RETURNING old.avatar_key AS previous`;
   return row;
+}
+
+/** Records an avatar's thumbnail, unless the user moved on to another avatar meanwhile. */
+export async function recordAvatarThumb(
+  sql: AnySql,
+  userId: string,
+  avatarKey: string,
+  thumbKey: string,
+): Promise<boolean> {
+  const rows = await sql`
+    UPDATE users SET avatar_thumb_key = ${thumbKey}
+    WHERE id = ${userId} AND avatar_key = ${avatarKey} RETURNING 1`;
+  return rows.length === 1;
 }
 
 /** Users made by the seeder (flagged `seeded`), in id order, for the load-test signer. */

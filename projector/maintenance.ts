@@ -1,3 +1,4 @@
+import { UPLOAD_EXPIRES_SECONDS, UPLOAD_RETENTION_MS } from "../core/media.ts";
 import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS } from "../core/streams.ts";
@@ -6,6 +7,7 @@ import { purgeExpiredKeys } from "../db/idempotency.ts";
 import { purgePublished } from "../db/outbox.ts";
 import { purgeProcessedEvents } from "../db/projections.ts";
 import { purgeExpiredRefreshTokens } from "../db/refresh-tokens.ts";
+import { purgePendingUploads } from "../db/uploads.ts";
 import { pruneConsumers, trimStreams } from "./stream-trimmer.ts";
 
 // Periodic upkeep: trim streams below what every group acknowledged (and record the position),
@@ -17,7 +19,7 @@ export const RETENTION = {
   processedEventsHours: 7 * 24,
   idleConsumerMs: 3_600_000,
   /** Direct uploads never attached are removed after a day. */
-  uploadsMs: 86_400_000,
+  uploadsMs: UPLOAD_RETENTION_MS,
 } as const;
 
 /** Deletes direct uploads last modified before `before` (never attached to anything). */
@@ -25,6 +27,15 @@ export async function sweepUploads(storage: Storage, before: Date): Promise<numb
   const stale = await storage.listOlderThan("uploads/", before);
   for (const key of stale) await storage.delete(key);
   return stale.length;
+}
+
+/**
+ * Releases the quota held by uploads whose objects the sweep has removed. A row goes one presign
+ * lifetime after the objects' cutoff, since its object may have been written up to then: the
+ * quota never forgets an object still stored.
+ */
+export function releaseSweptUploads(sql: Sql, now: number): Promise<number> {
+  return purgePendingUploads(sql, new Date(now - RETENTION.uploadsMs - UPLOAD_EXPIRES_SECONDS * 1000));
 }
 
 export async function runMaintenance(
@@ -44,5 +55,15 @@ export async function runMaintenance(
   const uploadsSwept = d.storage
     ? await sweepUploads(d.storage, new Date(Date.now() - RETENTION.uploadsMs))
     : 0;
-  return { trimmed, consumersPruned, keysPurged, outboxPurged, processedPurged, refreshPurged, uploadsSwept };
+  const pendingUploadsReleased = await releaseSweptUploads(d.sql, Date.now());
+  return {
+    trimmed,
+    consumersPruned,
+    keysPurged,
+    outboxPurged,
+    processedPurged,
+    refreshPurged,
+    uploadsSwept,
+    pendingUploadsReleased,
+  };
 }

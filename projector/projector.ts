@@ -8,7 +8,7 @@ import { FanoutLane } from "./fanout-lane.ts";
 import { projectorHandlers } from "./handlers/index.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import { runMaintenance } from "./maintenance.ts";
-import { onPostImageForThumbnails } from "./media/make-thumbnails.ts";
+import { onAvatarForThumbnail, onPostImageForThumbnails } from "./media/make-thumbnails.ts";
 import type { ProjectorMetrics } from "./metrics.ts";
 import { sweepOutbox } from "./outbox-sweeper.ts";
 
@@ -52,7 +52,8 @@ export function createProjector(d: ProjectorDeps) {
   // Image work runs in a group of its own, on a connection of its own, so a slow thumbnail never
   // delays fan-out.
   const mediaHandlers =
-    d.mediaHandlers ?? (d.storage ? { PostImageUploaded: onPostImageForThumbnails } : null);
+    d.mediaHandlers ??
+    (d.storage ? { PostImageUploaded: onPostImageForThumbnails, AvatarUpdated: onAvatarForThumbnail } : null);
   const media = mediaHandlers
     ? new Consumer({
         sql: d.sql,

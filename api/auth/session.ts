@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { CachedUser } from "../../core/cache.ts";
 import { AppError } from "../../core/errors.ts";
 import { signAccessToken } from "../../core/tokens.ts";
 import {
@@ -9,7 +10,7 @@ import {
 } from "../../db/refresh-tokens.ts";
 import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
-import { mediaUrls, presentUser, type WireUser } from "../hydrate/present.ts";
+import { mediaUrls, presentUser, userMediaKeys, type WireUser } from "../hydrate/present.ts";
 
 // Sessions: a short-lived access JWT plus an opaque refresh token (256 random bits) that
 // rotates on every use. A family is one sign-in; presenting a spent token revokes the family.
@@ -29,26 +30,19 @@ export const hashRefreshToken = (token: string) =>
   new Uint8Array(createHash("sha256").update(token).digest());
 const newRefreshToken = () => `${PREFIX}${randomBytes(32).toString("base64url")}`;
 
-async function pair(
-  deps: Deps,
-  user: { id: string; handle: string; display_name: string; avatar_key: string | null },
-  refresh: string,
-): Promise<TokenPair> {
+async function pair(deps: Deps, user: CachedUser, refresh: string): Promise<TokenPair> {
   const { token, expiresIn } = await signAccessToken(deps.config, user.id);
   return {
     access_token: token,
     token_type: "Bearer",
     expires_in: expiresIn,
     refresh_token: refresh,
-    user: presentUser(deps, user, await mediaUrls(deps, [user.avatar_key])),
+    user: presentUser(deps, user, await mediaUrls(deps, userMediaKeys(user))),
   };
 }
 
 /** A new session (a new family) for a user who just signed in. */
-export async function startSession(
-  deps: Deps,
-  user: { id: string; handle: string; display_name: string; avatar_key: string | null },
-) {
+export async function startSession(deps: Deps, user: CachedUser) {
   const refresh = newRefreshToken();
   const absolute = new Date(Date.now() + deps.config.REFRESH_ABSOLUTE_DAYS * 86_400_000);
   await insertRefreshToken(deps.sql, {

@@ -18,7 +18,7 @@ import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
-import { mediaUrls, presentPost, type WirePost } from "./present.ts";
+import { mediaUrls, presentPost, userMediaKeys, type WirePost } from "./present.ts";
 
 // Hydration: ids → full posts, in a fixed number of round-trips whatever the page size (atproto's
 // skeleton → hydration → presentation). Redis first (one MGET of bodies and counts with the
@@ -117,7 +117,7 @@ export async function hydratePosts(
   }
 
   const urls = await mediaUrls(deps, [
-    ...[...users.values()].map((u) => u.avatar_key),
+    ...[...users.values()].flatMap(userMediaKeys),
     ...ids.flatMap((id) => [posts.get(id)?.image_key, posts.get(id)?.image_variants?.["320"]?.key]),
   ]);
   const out: WirePost[] = [];

@@ -9,6 +9,7 @@ export interface WireUser {
   handle: string;
   display_name: string;
   avatar_url: string | null;
+  avatar_thumb_url: string | null;
 }
 
 export interface WirePost {
@@ -36,12 +37,16 @@ export async function mediaUrls(
   return out;
 }
 
+/** The media keys of a user, for mediaUrls. */
+export const userMediaKeys = (u: CachedUser) => [u.avatar_key, u.avatar_thumb_key];
+
 export function presentUser(_deps: Deps, u: CachedUser, urls: MediaUrls = new Map()): WireUser {
   return {
     id: u.id,
     handle: u.handle,
     display_name: u.display_name,
     avatar_url: u.avatar_key ? (urls.get(u.avatar_key) ?? null) : null,
+    avatar_thumb_url: u.avatar_thumb_key ? (urls.get(u.avatar_thumb_key) ?? null) : null,
   };
 }
 

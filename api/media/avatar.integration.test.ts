@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import exif from "exif-reader";
 import S3rver from "s3rver";
-import sharp from "sharp";
+import sharp, { type FormatEnum } from "sharp";
 import { keys } from "../../core/redis-keys.ts";
 import { createStorage, type Storage } from "../../core/storage.ts";
-import { openTestDb, type TestDb } from "../../db/testing.ts";
+import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { testApp } from "../testing.ts";
+import { decodeGate } from "./decode-gate.ts";
 
 // PUT /me/avatar against a real S3 API endpoint (s3rver, in-process), PostgreSQL and Redis.
 
@@ -59,6 +61,13 @@ function upload(token: string, bytes: Uint8Array | Buffer | string, name = "me.p
     }),
   );
 }
+/** Format, size and pixels of an image: what re-encoding a PNG keeps. */
+async function pictureOf(image: Response | Uint8Array | Buffer) {
+  const bytes = image instanceof Response ? new Uint8Array(await image.arrayBuffer()) : image;
+  const { format, width, height } = await sharp(bytes).metadata();
+  return { format, width, height, pixels: new Uint8Array(await sharp(bytes).raw().toBuffer()) };
+}
+
 /** Objects stored under one user's avatar prefix (s3rver keeps them as files). */
 const objects = async (userId: string) => {
   const dir = `/tmp/feed-test-s3-${process.pid}/feed-test/users/${userId}`;
@@ -79,7 +88,8 @@ describe("PUT /me/avatar", () => {
     expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
     const got = await fetch(body.avatar_url);
     expect(got.status).toBe(200);
-    expect(new Uint8Array(await got.arrayBuffer())).toEqual(new Uint8Array(bytes));
+    // The same picture, re-encoded (see "what is stored" below).
+    expect(await pictureOf(got)).toEqual(await pictureOf(bytes));
     const me = await api.call("GET", "/me", { token: u.token });
     expect(me.body.avatar_url).toContain(url.pathname);
     const [ev] = await db.sql`SELECT event FROM outbox WHERE type = 'AvatarUpdated'`;
@@ -95,7 +105,8 @@ describe("PUT /me/avatar", () => {
     await p.settle();
     expect((await fetch(first.avatar_url)).status).toBe(404);
     expect((await fetch(second.avatar_url)).status).toBe(200);
-    expect(await objects(u.id)).toBe(1);
+    // The new avatar and its thumbnail.
+    expect(await objects(u.id)).toBe(2);
     await p.stop();
   });
 
@@ -195,7 +206,7 @@ describe("PUT /posts/:id/image", () => {
     );
     const got = await fetch(body.image.url);
     expect(got.headers.get("content-type")).toBe("image/png");
-    expect(new Uint8Array(await got.arrayBuffer())).toEqual(new Uint8Array(bytes));
+    expect(await pictureOf(got)).toEqual(await pictureOf(bytes));
     const again = await api.call("GET", `/posts/${post.body.id}`, { token: u.token });
     expect(again.body.image.width).toBe(120);
     const [ev] = await db.sql`SELECT event FROM outbox WHERE type = 'PostImageUploaded'`;
@@ -271,7 +282,7 @@ describe("POST /posts with an image (multipart)", () => {
     const post = (await res.json()) as { id: string; text: string; image: { url: string; width: number } };
     expect(post.text).toBe("look");
     expect(post.image.width).toBe(50);
-    expect(new Uint8Array(await (await fetch(post.image.url)).arrayBuffer())).toEqual(new Uint8Array(bytes));
+    expect(await pictureOf(await fetch(post.image.url))).toEqual(await pictureOf(bytes));
     const types = (await db.sql`SELECT type FROM outbox ORDER BY id`).map((r) => r.type);
     expect(types).toEqual(["PostCreated", "PostImageUploaded"]);
 
@@ -390,7 +401,11 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect(r.body.key).toMatch(new RegExp(`^uploads/${u.id}/[A-Za-z0-9_-]{22}\\.png$`));
     expect(r.body.fields["Content-Type"]).toBe("image/png");
     const policy = JSON.parse(Buffer.from(r.body.fields.Policy, "base64").toString());
-    expect(policy.conditions).toContainEqual(["content-length-range", 1, 5 * 1024 * 1024]);
+    // Exactly the declared size: the quota counts what may really be stored.
+    expect(policy.conditions).toContainEqual(["content-length-range", bytes.length, bytes.length]);
+    expect([...(await db.sql`SELECT user_id::text, bytes FROM pending_uploads`)]).toEqual([
+      { user_id: u.id, bytes: bytes.length },
+    ]);
     expect(Date.parse(r.body.expires_at) - Date.now()).toBeLessThanOrEqual(300_000);
 
     const form = new FormData();
@@ -403,6 +418,86 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect(attach.status).toBe(200);
     expect(new URL(attach.body.avatar_url).pathname).toMatch(new RegExp(`/users/${u.id}/avatars/`));
     expect(await storage.head(r.body.key)).toBeNull(); // moved, not left behind
+    expect(await db.sql`SELECT 1 FROM pending_uploads`).toHaveLength(0); // no longer pending
+  });
+
+  /** Uploads `bytes` through a presigned POST the way a client does. */
+  async function uploadTo(
+    presigned: { url: string; fields: Record<string, string> },
+    bytes: Uint8Array | Buffer,
+  ) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(presigned.fields)) form.append(k, v);
+    form.append("file", new File([bytes], "x.png", { type: "image/png" }));
+    expect((await fetch(presigned.url, { method: "POST", body: form })).status).toBeLessThan(300);
+  }
+
+  test("a quota of pending uploads per user, by count and by bytes: 429 with Retry-After past it; attaching or sweeping releases", async () => {
+    const bytes = await png(30, 20);
+    const L = bytes.length;
+    api = testApp(
+      db,
+      {},
+      {
+        storage,
+        config: { ...db.config, UPLOAD_PENDING_MAX_COUNT: 2, UPLOAD_PENDING_MAX_BYTES: 2 * L + 10 },
+      },
+    );
+    const [u, v] = [await db.makeUser(), await db.makeUser()];
+    const ask = (who: { token: string }, size: number) =>
+      presign(who.token, { purpose: "post_image", content_type: "image/png", size });
+
+    const a = await ask(u, L);
+    expect(a.status).toBe(200);
+    await uploadTo(a.body, bytes);
+    expect((await ask(u, L)).status).toBe(200);
+    // A third upload is one too many.
+    const over = await ask(u, 1);
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe("upload_quota_exceeded");
+    // Free again when the oldest is swept, a day from now (if none is attached before).
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(86_000);
+    expect(Number(over.headers.get("retry-after"))).toBeLessThanOrEqual(86_400 + 300);
+
+    // Bytes: another user, one upload of nearly everything, then one byte too many.
+    expect((await ask(v, 2 * L + 10)).status).toBe(200);
+    const tooBig = await ask(v, 1);
+    expect(tooBig.status).toBe(429);
+    expect(tooBig.body.detail).toContain(`${2 * L + 10} bytes`);
+
+    // Attaching releases that upload in its transaction: room for one more.
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "x" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const attached = await api.call("PUT", `/posts/${post.body.id}/image`, {
+      token: u.token,
+      json: { upload_key: a.body.key },
+    });
+    expect(attached.status).toBe(200);
+    expect((await ask(u, 1)).status).toBe(200);
+    expect((await ask(u, 1)).status).toBe(429);
+
+    // The sweep releases what it swept; reservations younger than that stay.
+    const { releaseSweptUploads } = await import("../../projector/maintenance.ts");
+    expect(await releaseSweptUploads(db.sql, Date.now())).toBe(0);
+    expect(await releaseSweptUploads(db.sql, Date.now() + 86_400_000 + 301_000)).toBe(3);
+    expect((await ask(u, L)).status).toBe(200);
+    expect((await ask(v, L)).status).toBe(200);
+  });
+
+  test("concurrent presigns never overshoot the quota", async () => {
+    api = testApp(db, {}, { storage, config: { ...db.config, UPLOAD_PENDING_MAX_COUNT: 5 } });
+    const u = await db.makeUser();
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        presign(u.token, { purpose: "avatar", content_type: "image/png", size: 100 }).then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+    expect(await db.sql`SELECT 1 FROM pending_uploads WHERE user_id = ${u.id}`).toHaveLength(5);
   });
 
   test("keys outside your prefix, missing, too big or not images are refused", async () => {
@@ -478,4 +573,198 @@ test("without S3 configured, media routes answer 503 and say why", async () => {
   });
   expect(r.status).toBe(503);
   expect(r.body.detail).toContain("S3_ENDPOINT");
+});
+
+describe("the decode cap (MEDIA_DECODE_CONCURRENCY)", () => {
+  /** An app whose process decodes one image at a time; the test holds that one slot. */
+  function capped(waitMs: number) {
+    const config = { ...db.config, MEDIA_DECODE_CONCURRENCY: 1, MEDIA_DECODE_WAIT_MS: waitMs };
+    api = testApp(db, {}, { storage, config });
+    return decodeGate(config);
+  }
+
+  test("with every slot taken, an upload waits its time, then gets 503 media_busy with Retry-After and stores nothing", async () => {
+    const gate = capped(50);
+    const u = await db.makeUser();
+    const [, release] = await gate.slots.acquire();
+    try {
+      const res = await upload(u.token, await png());
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(((await res.json()) as { code: string }).code).toBe("media_busy");
+    } finally {
+      release();
+    }
+    expect(await objects(u.id)).toBe(0);
+    expect(await db.sql`SELECT 1 FROM outbox`).toHaveLength(0);
+    // The slot free again, the same upload goes through.
+    expect((await upload(u.token, await png())).status).toBe(200);
+  });
+
+  test("an upload waiting for a slot goes on as soon as one comes free", async () => {
+    const gate = capped(30_000);
+    const u = await db.makeUser();
+    const bytes = await png();
+    const [, release] = await gate.slots.acquire();
+    const pending = upload(u.token, bytes);
+    await waitFor(() => gate.waiting === 1, 10_000, "the upload to wait for the slot");
+    release();
+    expect((await pending).status).toBe(200);
+    expect(gate.waiting).toBe(0);
+    expect(gate.slots.getValue()).toBe(1);
+  });
+});
+
+describe("what is stored: re-encoded, upright, without metadata", () => {
+  /**
+   * A 60×40 JPEG as a phone writes it: EXIF with the place it was taken (GPS), and stored
+   * sideways (orientation 6: "turn 90° clockwise to show"). Its left half is red, its right half
+   * blue, so upright means red on top.
+   */
+  async function phonePhoto() {
+    const red = await sharp({ create: { width: 30, height: 40, channels: 3, background: "#f00" } })
+      .png()
+      .toBuffer();
+    const photo = await sharp({ create: { width: 60, height: 40, channels: 3, background: "#00f" } })
+      .composite([{ input: red, left: 0, top: 0 }])
+      .jpeg()
+      .withExif({
+        IFD0: { Make: "Phone", Model: "Camera" },
+        IFD3: {
+          GPSLatitudeRef: "N",
+          GPSLatitude: "48/1 51/1 29/1",
+          GPSLongitudeRef: "E",
+          GPSLongitude: "2/1 17/1 40/1",
+        },
+      })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    // The fixture really carries what must not get through.
+    const meta = await sharp(photo).metadata();
+    expect(meta.orientation).toBe(6);
+    expect(exif(meta.exif!).GPSInfo).toMatchObject({ GPSLatitude: [48, 51, 29], GPSLongitude: [2, 17, 40] });
+    return photo;
+  }
+
+  /** Fetches a served image and checks it carries no metadata at all; returns its metadata. */
+  async function served(url: string, format: keyof FormatEnum) {
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const meta = await sharp(bytes).metadata();
+    expect({
+      format: meta.format,
+      exif: meta.exif,
+      xmp: meta.xmp,
+      iptc: meta.iptc,
+      orientation: meta.orientation,
+    }).toEqual({ format, exif: undefined, xmp: undefined, iptc: undefined, orientation: undefined });
+    expect(bytes.includes("Exif")).toBe(false);
+    return { meta, bytes };
+  }
+
+  /** Red on top, blue below: the photo as it is meant to be seen. */
+  async function expectUpright(bytes: Buffer) {
+    const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3),
+    ];
+    const [top, bottom] = [at(info.width >> 1, 2), at(info.width >> 1, info.height - 3)];
+    expect(top[0]! > 200 && top[2]! < 60).toBe(true);
+    expect(bottom[2]! > 200 && bottom[0]! < 60).toBe(true);
+  }
+
+  test("an avatar: the stored original and its 128 px WebP thumbnail (in the user JSON) carry no EXIF or GPS; upright, dimensions swapped", async () => {
+    const p = await startTestProjector(db, { storage });
+    const u = await db.makeUser();
+    const res = await upload(u.token, await phonePhoto(), "me.jpg", "image/jpeg");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { avatar_url: string; avatar_thumb_url: string | null };
+    expect(body.avatar_thumb_url).toBeNull(); // made by the media group, afterwards
+    const original = await served(body.avatar_url, "jpeg");
+    expect({ w: original.meta.width, h: original.meta.height }).toEqual({ w: 40, h: 60 });
+    await expectUpright(original.bytes);
+
+    await p.settle();
+    const me = await api.call("GET", "/me", { token: u.token });
+    const thumbUrl = me.body.avatar_thumb_url as string;
+    expect(new URL(thumbUrl).pathname).toMatch(
+      new RegExp(`^/feed-test/users/${u.id}/avatars/[A-Za-z0-9_-]{22}_s128\\.webp$`),
+    );
+    const thumb = await served(thumbUrl, "webp");
+    expect({ w: thumb.meta.width, h: thumb.meta.height }).toEqual({ w: 128, h: 128 });
+    // Authors in hydrated posts carry it too.
+    const post = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "hi" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    expect(post.body.author.avatar_thumb_url).toContain(new URL(thumbUrl).pathname);
+
+    // Replaced: the old original and its thumbnail go; the new avatar gets its own thumbnail.
+    expect((await upload(u.token, await png())).status).toBe(200);
+    await p.settle();
+    expect((await fetch(thumbUrl)).status).toBe(404);
+    const after = await api.call("GET", "/me", { token: u.token });
+    expect(after.body.avatar_thumb_url).toMatch(/_s128\.webp/);
+    expect(await objects(u.id)).toBe(2);
+    await p.stop();
+  });
+
+  test("a post image (multipart and replaced): the stored original and its thumbnails carry no EXIF or GPS; upright, dimensions swapped", async () => {
+    const p = await startTestProjector(db, { storage });
+    const u = await db.makeUser();
+    const form = new FormData();
+    form.append("text", "where was this?");
+    form.append("image", new File([await phonePhoto()], "p.jpg", { type: "image/jpeg" }));
+    const res = await api.app.handle(
+      new Request("http://localhost/posts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${u.token}`, "idempotency-key": crypto.randomUUID() },
+        body: form,
+      }),
+    );
+    expect(res.status).toBe(201);
+    const post = (await res.json()) as { id: string; image: { url: string; width: number; height: number } };
+    expect({ w: post.image.width, h: post.image.height }).toEqual({ w: 40, h: 60 });
+    const original = await served(post.image.url, "jpeg");
+    expect({ w: original.meta.width, h: original.meta.height }).toEqual({ w: 40, h: 60 });
+    await expectUpright(original.bytes);
+    await p.settle();
+    const [row] = await db.sql`SELECT image_variants FROM posts WHERE id = ${post.id}`;
+    for (const v of Object.values(row?.image_variants as Record<string, { key: string }>))
+      await served(await storage.url(v.key), "webp");
+
+    const replace = new FormData();
+    replace.append("file", new File([await phonePhoto()], "p.jpg", { type: "image/jpeg" }));
+    const put = await api.app.handle(
+      new Request(`http://localhost/posts/${post.id}/image`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${u.token}` },
+        body: replace,
+      }),
+    );
+    const replaced = (await put.json()) as { image: { url: string; width: number; height: number } };
+    expect({ w: replaced.image.width, h: replaced.image.height }).toEqual({ w: 40, h: 60 });
+    await expectUpright((await served(replaced.image.url, "jpeg")).bytes);
+    await p.stop();
+  });
+
+  test("the format stays the one sent: PNG as PNG, WebP as WebP, metadata dropped", async () => {
+    const u = await db.makeUser();
+    const base = () => sharp({ create: { width: 30, height: 20, channels: 3, background: "#0a0" } });
+    const withExif = { IFD0: { Make: "Phone" } };
+    for (const [format, bytes] of [
+      ["png", await base().png().withExif(withExif).toBuffer()],
+      ["webp", await base().webp().withExif(withExif).toBuffer()],
+    ] as const) {
+      expect((await sharp(bytes).metadata()).exif).toBeDefined();
+      const res = await upload(u.token, bytes, `me.${format}`, `image/${format}`);
+      expect(res.status).toBe(200);
+      const { avatar_url } = (await res.json()) as { avatar_url: string };
+      expect(new URL(avatar_url).pathname.endsWith(`.${format}`)).toBe(true);
+      const { meta } = await served(avatar_url, format);
+      expect({ w: meta.width, h: meta.height }).toEqual({ w: 30, h: 20 });
+    }
+  });
 });

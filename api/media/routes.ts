@@ -1,15 +1,23 @@
 import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
-import { IMAGE_TYPES, type ImageType, mediaFilename, mediaKeys } from "../../core/media.ts";
+import {
+  IMAGE_TYPES,
+  type ImageType,
+  mediaFilename,
+  mediaKeys,
+  UPLOAD_EXPIRES_SECONDS,
+  UPLOAD_RETENTION_MS,
+} from "../../core/media.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Tx } from "../../db/client.ts";
 import { attachPostImage, findPostAuthor } from "../../db/posts.ts";
+import { lockPendingUploads, releasePendingUpload, reservePendingUpload } from "../../db/uploads.ts";
 import { replaceAvatar } from "../../db/users.ts";
 import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser } from "../hydrate/present.ts";
-import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
 import { checkId, IdParams, NoQuery, PostSchema, problems, UserSchema } from "../schemas.ts";
 import { type CheckedImage, resolveImage } from "./validate-image.ts";
@@ -52,11 +60,12 @@ async function storeThenCommit(
   const storage = storageOf(deps);
   await storage.put(key, image.bytes, image.mime);
   try {
-    await runCommand(deps, { userId, route, key: undefined, required: false, body: null }, async (tx) => ({
-      status: 200,
-      body: null,
-      events: [await point(tx)],
-    }));
+    await runCommand(deps, { userId, route, key: undefined, required: false, body: null }, async (tx) => {
+      const event = await point(tx);
+      // Attached: the direct upload no longer counts against its user's quota.
+      if (image.uploadKey) await releasePendingUpload(tx, userId, image.uploadKey);
+      return { status: 200, body: null, events: [event] };
+    });
   } catch (e) {
     await bestEffort(storage.delete(key));
     throw e;
@@ -64,8 +73,27 @@ async function storeThenCommit(
   if (image.uploadKey) await bestEffort(storage.delete(image.uploadKey));
 }
 
-/** Presigned POSTs expire quickly: the client uploads right away. */
-const UPLOAD_EXPIRES_SECONDS = 300;
+/**
+ * Counts an upload against its user's quota of pending uploads, or refuses it with 429. The
+ * Retry-After is when the oldest pending upload is swept, if none is attached before.
+ */
+async function reserveUpload(deps: Deps, userId: string, key: string, bytes: number): Promise<void> {
+  const max = {
+    maxCount: deps.config.UPLOAD_PENDING_MAX_COUNT,
+    maxBytes: deps.config.UPLOAD_PENDING_MAX_BYTES,
+  };
+  const r = await deps.sql.begin(async (tx) => {
+    await lockPendingUploads(tx, userId);
+    return reservePendingUpload(tx, { key, userId, bytes, ...max });
+  });
+  if (r.reserved) return;
+  const freedAt = (r.oldest?.getTime() ?? Date.now()) + UPLOAD_RETENTION_MS + UPLOAD_EXPIRES_SECONDS * 1000;
+  throw new AppError(
+    "upload_quota_exceeded",
+    `you have ${r.count} uploads (${r.bytes} bytes) not yet attached; at most ${max.maxCount} uploads and ${max.maxBytes} bytes may be pending: attach them, or wait until they are swept`,
+    { headers: { "retry-after": String(Math.max(1, Math.ceil((freedAt - Date.now()) / 1000))) } },
+  );
+}
 
 function storageOf(deps: Deps) {
   if (!deps.storage)
@@ -108,7 +136,7 @@ export const mediaRoutes = (deps: Deps) =>
       },
       {
         params: IdParams,
-        parse: [...jsonOrForm],
+        parse: [authBeforeBody(deps), ...jsonOrForm],
         body: ImageBody,
         query: NoQuery,
         response: { 200: PostSchema, ...problems(400, 401, 404, 413, 415, 503) },
@@ -136,11 +164,12 @@ export const mediaRoutes = (deps: Deps) =>
         });
         await bestEffort(deps.redis.del(keys.user(viewer.id)));
         set.status = 200;
-        const me = { ...viewer, avatar_key: key };
+        // The thumbnail is made afterwards, by the media consumer group.
+        const me = { ...viewer, avatar_key: key, avatar_thumb_key: null };
         return presentUser(deps, me, await mediaUrls(deps, [key]));
       },
       {
-        parse: [...jsonOrForm],
+        parse: [authBeforeBody(deps), ...jsonOrForm],
         body: ImageBody,
         query: NoQuery,
         response: { 200: UserSchema, ...problems(400, 401, 413, 415, 503) },
@@ -165,12 +194,8 @@ export const mediaRoutes = (deps: Deps) =>
           );
         }
         const key = mediaKeys.upload(viewer.id, mediaFilename(type));
-        const post = await storage.presignPost(
-          key,
-          body.content_type,
-          deps.config.MEDIA_MAX_BYTES,
-          UPLOAD_EXPIRES_SECONDS,
-        );
+        await reserveUpload(deps, viewer.id, key, body.size);
+        const post = await storage.presignPost(key, body.content_type, body.size, UPLOAD_EXPIRES_SECONDS);
         return {
           url: post.url,
           fields: post.fields,
@@ -195,7 +220,7 @@ export const mediaRoutes = (deps: Deps) =>
             key: t.String(),
             expires_at: t.String(),
           }),
-          ...problems(400, 401, 413, 415, 503),
+          ...problems(400, 401, 413, 415, 429, 503),
         },
         detail: {
           summary:

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import sharp from "sharp";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 import { IMAGE_TYPES, type ImageType, mediaKeys, SNIFF_BYTES, sniffImage } from "../../core/media.ts";
 import type { Storage } from "../../core/storage.ts";
+import { decodeGate } from "./decode-gate.ts";
 
 // Every upload is checked here, whatever the client or the storage claims: size, type by magic
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
@@ -11,12 +13,26 @@ import type { Storage } from "../../core/storage.ts";
 /** The file name part of an upload key: mediaFilename's, or at least as plain. */
 const UPLOAD_NAME = /^[A-Za-z0-9_-]{1,64}\.[a-z]{3,4}$/;
 
+/** Re-encoding settings: near the sent quality, so the stored copy is not visibly worse. */
+const ENCODINGS = {
+  jpeg: { quality: 90 },
+  png: {},
+  webp: { quality: 90 },
+} as const satisfies Record<ImageType, object>;
+
+/** A re-encode that runs longer than this is refused as corrupt rather than holding its slot. */
+const ENCODE_TIME_LIMIT_SECONDS = 20;
+
 export interface CheckedImage {
+  /** What is stored: the upload re-encoded, upright, without metadata. */
   bytes: Uint8Array;
   type: ImageType;
   mime: string;
+  /** Of what is stored (after rotation). */
   width: number;
   height: number;
+  /** SHA-256 of the upload as sent (hex): what makes an idempotent request's fingerprint. */
+  sha256: string;
 }
 
 export async function checkImage(
@@ -47,10 +63,19 @@ export async function checkImage(
       "the file is not a JPEG, PNG or WebP image (judged by its content, not its name or declared type)",
     );
 
+  return decodeGate(config).run(() => decode(config, bytes, type, field));
+}
+
+/** The bounded decode of an upload that looks like an image, in one of the process's slots. */
+async function decode(
+  config: Config,
+  bytes: Uint8Array,
+  type: ImageType,
+  field: string,
+): Promise<CheckedImage> {
   const options = { limitInputPixels: config.MEDIA_MAX_PIXELS, failOn: "truncated" as const };
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
   try {
-    meta = await sharp(bytes, options).metadata();
+    await sharp(bytes, options).metadata();
   } catch (e) {
     // The pixel limit is checked from the header, before anything is decoded.
     if (String((e as Error).message).includes("pixel limit")) {
@@ -62,16 +87,29 @@ export async function checkImage(
       errors: [{ location: "body", path: field, message: "corrupt" }],
     });
   }
-  const { width = 0, height = 0 } = meta;
+  let stored: { data: Buffer; info: { width: number; height: number } };
   try {
-    // One decode, streamed and shrunk: truncated or broken pixel data fails here, with bounded memory.
-    await sharp(bytes, options).resize(32, 32, { fit: "inside" }).raw().toBuffer();
+    // What is stored is not what was sent: the pixels, turned upright from the EXIF
+    // orientation and re-encoded in the sent format, with every metadata block (EXIF, GPS, XMP,
+    // ICC, comments) left behind. The one full decode also fails truncated or broken data.
+    stored = await sharp(bytes, options)
+      .rotate()
+      .toFormat(type, ENCODINGS[type])
+      .timeout({ seconds: ENCODE_TIME_LIMIT_SECONDS })
+      .toBuffer({ resolveWithObject: true });
   } catch {
     throw new AppError("validation_failed", "the image data is truncated or corrupt", {
       errors: [{ location: "body", path: field, message: "corrupt" }],
     });
   }
-  return { bytes, type, mime: IMAGE_TYPES[type].mime, width, height };
+  return {
+    bytes: new Uint8Array(stored.data),
+    type,
+    mime: IMAGE_TYPES[type].mime,
+    width: stored.info.width,
+    height: stored.info.height,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
 }
 
 /**

@@ -56,19 +56,50 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
   return user;
 }
 
+/** The token, then one request of the user's budget: reads for GET/HEAD, writes for the rest. */
+async function admit(deps: Deps, request: Request, headers: Record<string, string>): Promise<Viewer> {
+  const viewer = await authenticate(deps, request.headers.get("authorization") ?? undefined);
+  const which = request.method === "GET" || request.method === "HEAD" ? "reads" : "writes";
+  await enforceRate(deps, which, viewer.id, headers);
+  return viewer;
+}
+
+/** Viewers admitted by authBeforeBody, handed on to requireAuth's derive. */
+const admittedBeforeBody = new WeakMap<Request, Viewer>();
+
+/**
+ * The first parse step of routes that take uploads: Elysia runs a route's parse hook before
+ * derive, so without it a stranger's 5 MB body was read (and the token checked after). The
+ * token and the write limit are checked here, before a body byte is read. Returns undefined, so
+ * the route's next parser reads the body. A refusal closes the connection: an unread body cannot
+ * be told from a next request.
+ */
+export const authBeforeBody =
+  (deps: Deps) =>
+  async ({ request, set }: { request: Request; set: { headers: unknown } }): Promise<undefined> => {
+    try {
+      admittedBeforeBody.set(request, await admit(deps, request, set.headers as Record<string, string>));
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      throw new AppError(e.code, e.detail, {
+        ...e.extra,
+        headers: { ...e.extra.headers, connection: "close" },
+      });
+    }
+    return undefined;
+  };
+
 /**
  * Routes registered after this plugin (in the same instance) require a valid access token, and
  * spend one request of the user's rate limit.
  * derive, not resolve: it runs before validation, so an anonymous caller learns nothing about
- * a route's body rules and gets 401 first.
+ * a route's body rules and gets 401 first. Routes with a body worth refusing unread also name
+ * authBeforeBody as their first parser; the derive then takes the viewer it admitted.
  */
 export const requireAuth = (deps: Deps) =>
-  new Elysia().derive({ as: "scoped" }, async ({ headers, request, set }) => {
-    const viewer = await authenticate(deps, headers.authorization);
-    // The user's budget: reads for GET/HEAD, writes for everything else.
-    const which = request.method === "GET" || request.method === "HEAD" ? "reads" : "writes";
-    await enforceRate(deps, which, viewer.id, set.headers as Record<string, string>);
-    return { viewer };
-  });
+  new Elysia().derive({ as: "scoped" }, async ({ request, set }) => ({
+    viewer:
+      admittedBeforeBody.get(request) ?? (await admit(deps, request, set.headers as Record<string, string>)),
+  }));
 
 export const bearerSecurity = [{ bearer: [] as string[] }];

@@ -29,6 +29,41 @@ describe("problemPlugin", () => {
     );
     expect(bad.status).toBe(400);
   });
+
+  test("an outage met by a parse step (authBeforeBody checks the token there) is a 503, not a 400 about the JSON", async () => {
+    const app = new Elysia({ normalize: false }).use(problemPlugin()).post("/upload", ({ body }) => body, {
+      parse: [
+        () => {
+          throw new Error("Connection is closed.");
+        },
+        "json",
+      ],
+      body: t.Object({ b: t.String() }),
+    });
+    const res = await app.handle(
+      new Request("http://localhost/upload", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ b: "x" }),
+      }),
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(((await res.json()) as { code: string }).code).toBe("dependency_unavailable");
+    // Bad JSON itself is still the client's 400.
+    const bad = await new Elysia({ normalize: false })
+      .use(problemPlugin())
+      .post("/json", ({ body }) => body, { parse: ["json"], body: t.Object({ b: t.String() }) })
+      .handle(
+        new Request("http://localhost/json", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{not json",
+        }),
+      );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe("malformed_json");
+  });
 });
 
 describe("what the client is told and what is only logged", () => {

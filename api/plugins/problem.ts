@@ -79,6 +79,9 @@ function toAppError(
       // Errors thrown by our own parse hook arrive wrapped in Elysia's ParseError.
       const cause = (error as { cause?: unknown }).cause;
       if (cause instanceof AppError) return cause;
+      // The parse step that authenticates (authBeforeBody) may meet an outage first.
+      const down = dependencyOf(cause, known);
+      if (down) return unavailable(down);
       return new AppError("malformed_json", "request body is not valid JSON");
     }
     case "NOT_FOUND":

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
@@ -36,7 +35,7 @@ export async function createPost(
     throw new AppError("not_ready", "media storage is not configured (S3_ENDPOINT, S3_KEY, S3_SECRET)");
   const fingerprintBody = {
     text: body.text,
-    image_sha256: image ? createHash("sha256").update(image.bytes).digest("hex") : null,
+    image_sha256: image?.sha256 ?? null,
   };
 
   let stored: string | null = null;

@@ -4,7 +4,7 @@ import { AppError } from "../../core/errors.ts";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
-import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
+import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
 import { checkId, IdempotencyHeaders, IdParams, NoQuery, PostSchema, problems } from "../schemas.ts";
 import { createPost } from "./create-post.ts";
@@ -28,7 +28,7 @@ export const postRoutes = (deps: Deps) =>
           },
           { additionalProperties: false },
         ),
-        parse: [...jsonOrForm],
+        parse: [authBeforeBody(deps), ...jsonOrForm],
         headers: IdempotencyHeaders,
         query: NoQuery,
         response: { 200: PostSchema, 201: PostSchema, ...problems(400, 401, 409, 413, 415, 422, 503) },

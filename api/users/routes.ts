@@ -6,13 +6,13 @@ import { authorPostIds } from "../../db/posts.ts";
 import { findProfile, type ProfileRow, userExists } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
-import { mediaUrls, presentUser } from "../hydrate/present.ts";
+import { mediaUrls, presentUser, userMediaKeys } from "../hydrate/present.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, IdParams, NoQuery, PageQuery, PageSchema, ProfileSchema, problems } from "../schemas.ts";
 
 async function presentProfile(deps: Deps, row: ProfileRow) {
   return {
-    ...presentUser(deps, row, await mediaUrls(deps, [row.avatar_key])),
+    ...presentUser(deps, row, await mediaUrls(deps, userMediaKeys(row))),
     followers_count: Math.max(0, Number(row.followers_count)),
     following_count: Math.max(0, Number(row.following_count)),
     posts_count: Math.max(0, Number(row.posts_count)),

@@ -1,13 +1,18 @@
+import { avatarThumbKey } from "../../core/media.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Handler } from "./types.ts";
 
 /**
  * AvatarUpdatedEvent: the cached user card that names the old avatar is dropped, and the old
- * object is deleted, now that the new one is committed. A failure is retried like any handler;
+ * object and its thumbnail (if the media group made one) are deleted, now that the new one is
+ * committed. A failure is retried like any handler;
  * deleting an object that is already gone succeeds, so a redelivery is harmless.
  */
 export const onAvatarUpdated: Handler<"AvatarUpdated"> = async (deps, event) => {
   await deps.redis.del(keys.user(event.payload.user_id));
   const previous = event.payload.previous_key;
-  if (previous && deps.storage && previous !== event.payload.key) await deps.storage.delete(previous);
+  if (previous && deps.storage && previous !== event.payload.key) {
+    await deps.storage.delete(previous);
+    await deps.storage.delete(avatarThumbKey(previous));
+  }
 };
