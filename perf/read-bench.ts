@@ -1,0 +1,227 @@
+// Cached GET /feed at full speed, against an Elysia hello-world measured in the same run, with
+// wrk in its own process (issue 12's method): warm readers whose feeds each hold 20 text posts,
+// wrk -t1 -c50 for the maximum rate of each, and per read the CPU of the api process (from
+// /proc), of Redis (INFO cpu) and of PostgreSQL (its processes, from /proc), and Redis commands.
+//
+//   ./dev up && bun perf/read-bench.ts [--readers 40] [--seconds 6] [--report]
+//
+// Targets the running ./dev stack (loopback only); its users are made in the development
+// database with handles rb_<run>_<n>. --report writes perf/reports/<date>-read.md.
+import { readdir, readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../core/config.ts";
+import { createRedis } from "../core/redis.ts";
+import { signAccessToken } from "../core/tokens.ts";
+import { createSql } from "../db/client.ts";
+import { insertUser } from "../db/users.ts";
+import { commitOf } from "./chaos/stack.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    readers: { type: "string", default: "40" },
+    authors: { type: "string", default: "5" },
+    seconds: { type: "string", default: "6" },
+    connections: { type: "string", default: "50" },
+    report: { type: "boolean", default: false },
+  },
+});
+const READERS = Number(args.readers);
+const AUTHORS = Number(args.authors);
+const POSTS_EACH = Math.ceil(20 / AUTHORS);
+const SECONDS = Number(args.seconds);
+const CONNECTIONS = Number(args.connections);
+
+const config = loadConfig();
+const base = `http://127.0.0.1:${config.PORT}`;
+const sql = createSql({ url: config.DATABASE_URL, max: 4 });
+const redis = createRedis(config, "feed-read-bench");
+const CLK_TCK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+const say = (m: string) => console.log(`==> ${m}`);
+
+async function ticksOf(pid: string): Promise<{ ppid: string; ticks: number; name: string }> {
+  const t = await readFile(`/proc/${pid}/stat`, "utf8");
+  const name = t.slice(t.indexOf("(") + 1, t.lastIndexOf(")"));
+  const rest = t.slice(t.lastIndexOf(")") + 2).split(/\s+/);
+  return { ppid: rest[1]!, ticks: Number(rest[11]) + Number(rest[12]), name };
+}
+
+/** CPU seconds of a process and its children (PostgreSQL's backends are its postmaster's). */
+async function treeSeconds(root: string): Promise<number> {
+  let ticks = 0;
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = await ticksOf(name);
+      if (name === root || s.ppid === root) ticks += s.ticks;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+async function redisStats(): Promise<{ cpu: number; commands: number }> {
+  const info = `${await redis.info("cpu")}${await redis.info("stats")}`;
+  const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
+}
+
+async function postmasterPid(): Promise<string> {
+  const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+  return (await ticksOf(String(row!.pid))).ppid;
+}
+
+const apiPid = (await Bun.file(".dev/pids/api.pid").text()).trim();
+
+async function call(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      "idempotency-key": crypto.randomUUID(),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+// ---------------------------------------------------------------- setup
+const run = Date.now().toString(36);
+say(`setup: ${READERS} readers following ${AUTHORS} authors of ${POSTS_EACH} posts each`);
+const make = async (role: string, i: number) => {
+  const u = await insertUser(sql, {
+    shard: i % 8,
+    handle: `rb_${run}_${role}${i}`,
+    display_name: `${role} ${i}`,
+  });
+  return { id: u.id, token: (await signAccessToken(config, u.id, 900)).token };
+};
+const authors = await Promise.all(Array.from({ length: AUTHORS }, (_, i) => make("a", i)));
+const readers = await Promise.all(Array.from({ length: READERS }, (_, i) => make("r", i)));
+for (const r of readers) for (const a of authors) await call("POST", "/follows", r.token, { user_id: a.id });
+for (let p = 0; p < POSTS_EACH; p++)
+  for (const a of authors)
+    await call("POST", "/posts", a.token, { text: `post ${p} by ${a.id}: ${"x".repeat(80)}` });
+const want = AUTHORS * POSTS_EACH;
+const deadline = Date.now() + 60_000;
+for (const r of readers) {
+  for (;;) {
+    const page = (await call("GET", "/feed?limit=20", r.token)) as { items: unknown[] };
+    if (page.items.length >= Math.min(20, want)) break;
+    if (Date.now() > deadline) throw new Error("feeds did not fill within 60 s");
+    await Bun.sleep(100);
+  }
+}
+// Warm: every reader's head, bodies, counts and liked set are cached after a read or two.
+for (let i = 0; i < 3; i++) for (const r of readers) await call("GET", "/feed?limit=20", r.token);
+
+// ---------------------------------------------------------------- measuring
+const luaFile = `/tmp/read-bench-${process.pid}.lua`;
+await Bun.write(
+  luaFile,
+  `tokens = {${readers.map((r) => `"${r.token}"`).join(",")}}
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/feed?limit=20", { ["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1] })
+end
+`,
+);
+
+interface WrkResult {
+  requests: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+function wrk(url: string, script?: string): WrkResult {
+  const cmd = [
+    "wrk",
+    "-t1",
+    `-c${CONNECTIONS}`,
+    `-d${SECONDS}s`,
+    "--latency",
+    ...(script ? ["-s", script] : []),
+    url,
+  ];
+  const out = Bun.spawnSync(cmd).stdout.toString();
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  return {
+    requests: num(/(\d+) requests in/),
+    rate: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
+  };
+}
+
+const helloPort = 20000 + Math.floor(Math.random() * 20000);
+const hello = Bun.spawn(
+  [
+    "bun",
+    "-e",
+    `import { Elysia } from "elysia"; new Elysia().get("/", () => "hello").listen({ port: ${helloPort}, hostname: "127.0.0.1" });`,
+  ],
+  { stdout: "ignore", stderr: "inherit" },
+);
+for (let i = 0; i < 50; i++) {
+  if ((await fetch(`http://127.0.0.1:${helloPort}/`).catch(() => null))?.ok) break;
+  await Bun.sleep(100);
+}
+say(`hello-world: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s`);
+const helloCpu0 = await treeSeconds(String(hello.pid));
+const hw = wrk(`http://127.0.0.1:${helloPort}/`);
+const helloCpu = (await treeSeconds(String(hello.pid))) - helloCpu0;
+hello.kill();
+
+say(`cached GET /feed?limit=20: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s over ${READERS} readers`);
+const pg = await postmasterPid();
+const before = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
+const feed = wrk(`${base}/feed?limit=20`, luaFile);
+const after = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
+const per = (s: number) => Math.round((s / feed.requests) * 1e6);
+const result = {
+  commit: commitOf(),
+  readers: READERS,
+  helloRate: Math.round(hw.rate),
+  helloCpuUs: Math.round((helloCpu / hw.requests) * 1e6),
+  feedRate: Math.round(feed.rate),
+  ratio: feed.rate / hw.rate,
+  feedP50: feed.p50,
+  feedP99: feed.p99,
+  non2xx: feed.non2xx,
+  apiUs: per(after.api - before.api),
+  redisUs: per(after.redis.cpu - before.redis.cpu),
+  pgUs: per(after.pg - before.pg),
+  redisCommands: (after.redis.commands - before.redis.commands) / feed.requests,
+};
+console.table(result);
+
+if (args.report) {
+  const date = new Date().toISOString().slice(0, 10);
+  const file = `perf/reports/${date}-read.md`;
+  const row = `| ${result.commit} | ${result.helloRate} | ${result.feedRate} | ${result.ratio.toFixed(3)} | ${result.apiUs} | ${result.redisUs} | ${result.pgUs} | ${result.redisCommands.toFixed(1)} | ${result.feedP50.toFixed(1)} | ${result.feedP99.toFixed(1)} | ${result.non2xx} |\n`;
+  const exists = await Bun.file(file).exists();
+  const head = exists
+    ? ""
+    : `# Cached GET /feed against hello-world (${date})\n\n` +
+      `\`bun perf/read-bench.ts --report\` on \`./dev up\`: ${READERS} warm readers, 20 text posts in each feed, ` +
+      `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s for each (wrk in its own process), hello-world in its own process. ` +
+      "CPU per read from /proc (api, PostgreSQL) and INFO (Redis); Redis commands per read from INFO stats. " +
+      "One row per run, newest last.\n\n" +
+      "| commit | hello req/s | feed req/s | share | api µs/read | Redis µs/read | PG µs/read | Redis cmds/read | p50 ms | p99 ms | non-2xx |\n" +
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  await Bun.write(file, (exists ? await Bun.file(file).text() : head) + row);
+  say(`appended to ${file}`);
+}
+await sql.end();
+redis.disconnect();
