@@ -38,7 +38,15 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
             { method: r.method, route: r.route, status: String(r.status) },
             r.seconds,
           );
-          log?.({ level: "info", msg: "request", ...r });
+          // A line per request cost a tenth of a cached read: errors and slow requests always,
+          // the rest sampled (the metric above counts every one).
+          if (
+            r.status >= 500 ||
+            r.seconds * 1000 >= deps.config.LOG_SLOW_MS ||
+            deps.config.LOG_LEVEL === "debug" ||
+            Math.random() < deps.config.LOG_SAMPLE_RATE
+          )
+            log?.({ level: r.status >= 500 ? "error" : "info", msg: "request", ...r });
         },
       }),
     )

@@ -2,6 +2,7 @@ import type { Config } from "../core/config.ts";
 import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import type { Sql } from "../db/client.ts";
+import type { MemoryCache } from "./hydrate/memory.ts";
 import type { ApiMetrics } from "./metrics.ts";
 
 /** Test hooks: fault injection points that production never sets. */
@@ -34,6 +35,11 @@ export interface Deps {
   hooks?: ApiHooks;
   /** Set by main.ts; tests leave it out (never draining). */
   lifecycle?: Lifecycle;
+  /**
+   * Post bodies, users, presigned URLs and rendered posts kept in this process, dropped on the
+   * invalidation channel (main.ts and testApp subscribe it). Without it every read goes to Redis.
+   */
+  memory?: MemoryCache;
   /** Structured log lines (JSON); tests leave it out. */
   log?: (line: Record<string, unknown>) => void;
 }

@@ -6,6 +6,7 @@ import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
 import type { Lifecycle } from "./deps.ts";
+import { createMemoryCache } from "./hydrate/memory.ts";
 import { createApiMetrics, serveMetrics } from "./metrics.ts";
 import { serveApi } from "./server.ts";
 
@@ -42,7 +43,21 @@ const hooks = crashFile
     }
   : undefined;
 const lifecycle: Lifecycle = { draining: false };
-const deps = { sql, hydrationSql, redis, config, metrics, storage, lifecycle, hooks };
+// Post bodies and users in memory, dropped when another process announces a change.
+// Used only while subscribed to the invalidation channel (it subscribes again after reconnects).
+const memory = createMemoryCache(config);
+void memory.subscribe(redis);
+const deps = {
+  sql,
+  hydrationSql,
+  redis,
+  config,
+  metrics,
+  storage,
+  lifecycle,
+  hooks,
+  memory,
+};
 const app = createApp(deps, { log });
 const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
 const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
@@ -66,6 +81,7 @@ async function shutdown(signal: string) {
     });
   }
   // Queries of handlers the deadline already answered for may still be running: a short grace.
+  memory.close();
   await Promise.allSettled([sql.end({ timeout: 2 }), hydrationSql.end({ timeout: 2 }), redis.quit()]);
   log({ level: "info", msg: "stopped" });
   process.exit(drained ? 0 : 1);

@@ -1,6 +1,7 @@
 import type { TestDb } from "../db/testing.ts";
 import { createApp } from "./app.ts";
 import type { ApiHooks, Deps } from "./deps.ts";
+import { createMemoryCache } from "./hydrate/memory.ts";
 import { createApiMetrics } from "./metrics.ts";
 
 // Drives createApp in-process with app.handle(new Request(…)), against the test database.
@@ -12,12 +13,17 @@ export interface TestResponse<T = unknown> {
 }
 
 export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> = {}) {
+  // As in main.ts: memory is used once subscribed to the invalidation channel.
+  const memory = createMemoryCache(db.config);
+  void memory.subscribe(db.redis);
+  db.onClose(async () => memory.close());
   const deps: Deps = {
     sql: db.sql,
     redis: db.redis,
     config: db.config,
     metrics: createApiMetrics(),
     hooks,
+    memory,
     ...extra,
   };
   // A test that reads the log passes its own (extra.log); otherwise errors are printed.

@@ -1,6 +1,15 @@
 import type { Config } from "./config.ts";
 import type { ImageVariants } from "./media.ts";
-import { groupBySlot, isCluster, luaScript, type RedisClient, runCommands, runScript } from "./redis.ts";
+import {
+  groupBySlot,
+  isCluster,
+  luaScript,
+  type RedisClient,
+  type RedisCommand,
+  runCommands,
+  runScript,
+  throwFirstError,
+} from "./redis.ts";
 import { buildToken, HEAD_SENTINEL, keys } from "./redis-keys.ts";
 
 // Caches shared by the api (readers) and the projector (which keeps them fresh on events).
@@ -123,6 +132,38 @@ export async function finishIdSetBuild(
   const args: (string | number)[] = [token, HEAD_SENTINEL, maxItems, ttl];
   for (const it of items) args.push(it.at, it.id);
   return Number(await runScript(redis, FINISH_BUILD, [key], args)) === 1;
+}
+
+/**
+ * Every api process keeps post bodies and users in memory (api/hydrate/memory.ts) and drops its
+ * copy when one's id is published here: "p:<post id>" or "u:<user id>".
+ */
+export const INVALIDATION_CHANNEL = "feed:invalidate";
+
+/**
+ * A cached post body or user changed (an image attached, an avatar replaced, a thumbnail made):
+ * drops it from Redis and tells every api process to drop its own copy, in one round-trip.
+ */
+export async function dropCachedBodies(
+  redis: RedisClient,
+  changed: { posts?: readonly string[]; users?: readonly string[] },
+): Promise<void> {
+  const posts = changed.posts ?? [];
+  const users = changed.users ?? [];
+  const dels = [
+    ...posts.map((id): RedisCommand => ["del", keys.post(id)]),
+    ...users.map((id): RedisCommand => ["del", keys.user(id)]),
+  ];
+  const publishes = [
+    ...posts.map((id): RedisCommand => ["publish", INVALIDATION_CHANNEL, `p:${id}`]),
+    ...users.map((id): RedisCommand => ["publish", INVALIDATION_CHANNEL, `u:${id}`]),
+  ];
+  // The DELs first: a process that drops its copy and reads again must not find the old one in
+  // Redis. One pipeline keeps that order on one Redis; a cluster's commands go out unordered.
+  if (isCluster(redis)) {
+    throwFirstError(await runCommands(redis, dels));
+    throwFirstError(await runCommands(redis, publishes));
+  } else throwFirstError(await runCommands(redis, [...dels, ...publishes]));
 }
 
 export const encodePost = (p: CachedPost) => JSON.stringify(p);

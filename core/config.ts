@@ -69,6 +69,12 @@ const corsOrigins = z
 const schema = z.object({
   NODE_ENV: optional.pipe(z.enum(["development", "test", "production"]).default("development")),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * Request log lines: always for server errors and requests slower than LOG_SLOW_MS, for the
+   * rest this share of them (metrics count every request either way).
+   */
+  LOG_SLOW_MS: int(500, 0, 600_000),
+  LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
   DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed"),
   TEST_DATABASE_URL: z.url().default("postgres://feed:feed@127.0.0.1:55432/feed_test"),
   DATABASE_POOL_SIZE: int(10, 1, 200),
@@ -167,6 +173,13 @@ const schema = z.object({
   FEED_ACTIVE_DAYS: int(7, 1, 365),
   AUTHOR_CACHE_POSTS: int(100, 1, 1000),
   CACHE_TTL_SECONDS: int(3_600, 1, 7 * 86_400),
+  /**
+   * Each api process keeps post bodies, users and rendered posts in memory (api/hydrate/memory.ts),
+   * dropped on the invalidation channel; the TTL bounds what a lost message leaves stale.
+   */
+  MEMORY_CACHE_POSTS: int(100_000, 1, 10_000_000),
+  MEMORY_CACHE_USERS: int(50_000, 1, 10_000_000),
+  MEMORY_CACHE_TTL_SECONDS: int(300, 1, 86_400),
   /**
    * liked_by_me comes from a per-viewer Redis set of every post the viewer liked (core/liked-set.ts);
    * viewers with more likes than this are not cached and ask PostgreSQL. 0 turns the set off.

@@ -6,8 +6,8 @@ import { withRedis } from "../../core/redis-breaker.ts";
 import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
 import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
-import { hydratePosts } from "../hydrate/hydrate-posts.ts";
-import type { WirePost } from "../hydrate/present.ts";
+import type { KnownState } from "../hydrate/hydrate-posts.ts";
+import { cachedSkeleton } from "./cached-skeleton.ts";
 
 // GET /feed: skeleton (ids from the cached head, or a keyset page of user_feed, merged with the
 // posts of pull authors) → hydration → presentation. A page costs at most one PostgreSQL
@@ -61,19 +61,28 @@ function idsOf(ids: string[]): Item[] {
   return out;
 }
 
-export interface FeedPage {
-  items: WirePost[];
-  next_cursor: string | null;
+/** A page's skeleton: its post ids in order, and the cursor of the next page. */
+export interface FeedSkeleton {
+  ids: string[];
+  nextCursor: string | null;
+  /** What the skeleton read of the page besides its ids (counts, liked flags). */
+  known?: KnownState;
 }
 
-export async function readFeed(
+export async function feedSkeleton(
   deps: Deps,
   viewerId: string,
   limit: number,
   rawCursor: string | undefined,
-): Promise<FeedPage> {
+  opts: { fromCachesFirst?: boolean } = {},
+): Promise<FeedSkeleton> {
   const { config, redis } = deps;
   const cursor = rawCursor ? decodeCursor("feed", rawCursor) : null;
+  // Most pages: every cache complete, two round-trips (cached-skeleton.ts).
+  if (opts.fromCachesFirst !== false) {
+    const cached = await cachedSkeleton(deps, viewerId, limit, cursor);
+    if (cached) return cached;
+  }
   const headKey = keys.feedHead(viewerId);
   const pullKey = keys.pullFollows(viewerId);
   const want = limit + 1;
@@ -124,7 +133,7 @@ export async function readFeed(
       pullThreshold: config.FANOUT_PULL_THRESHOLD,
     });
     await redis.del(headKey);
-    return readFeed(deps, viewerId, limit, rawCursor);
+    return feedSkeleton(deps, viewerId, limit, rawCursor, opts);
   }
   const headReady = readyRes?.[1] !== null && readyRes?.[1] !== undefined;
   const headExists = (cardRes?.[1] as number) > 0;
@@ -247,11 +256,6 @@ export async function readFeed(
   );
   const hasMore = merged.length > limit;
   const pageIds = merged.slice(0, limit);
-  const items = await hydratePosts(
-    deps,
-    viewerId,
-    pageIds.map((i) => i.id),
-  );
   const last = pageIds[pageIds.length - 1];
-  return { items, next_cursor: hasMore && last ? encodeCursor("feed", last) : null };
+  return { ids: pageIds.map((i) => i.id), nextCursor: hasMore && last ? encodeCursor("feed", last) : null };
 }

@@ -18,62 +18,110 @@ import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
-import { mediaUrls, presentPost, userMediaKeys, type WirePost } from "./present.ts";
+import { mediaUrls, postMediaKeys, presentPost, userMediaKeys, type WirePost } from "./present.ts";
+import { renderPosts } from "./render.ts";
 
 // Hydration: ids → full posts, in a fixed number of round-trips whatever the page size (atproto's
-// skeleton → hydration → presentation). Redis first (one MGET of bodies and counts with the
-// viewer's liked set asked in the same round-trip, then one MGET of authors; on a cluster one per
-// slot, sent together), then one PostgreSQL statement for everything Redis missed, liked_by_me
-// included when the liked set is not there (core/liked-set.ts). A page found entirely in Redis
-// sends no PostgreSQL statement.
+// skeleton → hydration → presentation). Post bodies and authors come from the process's memory
+// first (api/hydrate/memory.ts), then Redis (one MGET of bodies and counts with the viewer's
+// liked set asked in the same round-trip, then one MGET of authors; on a cluster one per slot,
+// sent together), then one PostgreSQL statement for everything Redis missed, liked_by_me included
+// when the liked set is not there (core/liked-set.ts). A page found entirely in memory and Redis
+// sends no PostgreSQL statement; one whose counts and liked flags the feed's skeleton already
+// read sends nothing at all when its bodies are in memory.
 
-export async function hydratePosts(
+export interface HydratedPost {
+  post: CachedPost;
+  author: CachedUser;
+  at: number;
+  likeCount: number;
+  likedByMe: boolean;
+}
+
+/** What the caller already read: the feed's skeleton script reads counts and liked flags too. */
+export interface KnownState {
+  counts?: ReadonlyMap<string, number>;
+  liked?: ReadonlySet<string>;
+}
+
+export async function loadPosts(
   deps: Deps,
   viewerId: string | null,
   ids: readonly string[],
-): Promise<WirePost[]> {
+  known: KnownState = {},
+): Promise<HydratedPost[]> {
   if (ids.length === 0) return [];
+  // Memory only while its invalidations arrive (api/hydrate/memory.ts).
+  const memory = deps.memory?.subscribed() ? deps.memory : undefined;
+  const generation = memory?.generation() ?? 0;
   const ttl = deps.config.CACHE_TTL_SECONDS;
   const likesCap = deps.config.LIKES_CACHE_MAX;
-  const likedQuery = viewerId && likesCap > 0 ? [likedSetQuery(viewerId, ids)] : [];
+  const posts = new Map<string, CachedPost>();
+  const counts = new Map<string, number>(known.counts ?? []);
+  const users = new Map<string, CachedUser>();
+  const fromRedis = { posts: [] as CachedPost[], users: [] as CachedUser[] };
+
+  if (memory)
+    for (const id of ids) {
+      const p = memory.posts.get(id);
+      if (p) posts.set(id, p);
+    }
+  const bodyIds = ids.filter((id) => !posts.has(id));
+  const countIds = ids.filter((id) => !counts.has(id));
+  const likedQuery = viewerId && likesCap > 0 && !known.liked ? [likedSetQuery(viewerId, ids)] : [];
   // With Redis down every lookup is a miss and PostgreSQL answers them all (one statement still).
-  const cacheKeys = [...ids.map(keys.post), ...ids.map(keys.postStats)];
-  const round1 = await withRedis(
-    deps.redis,
-    () => mgetManyWith(deps.redis, cacheKeys, likedQuery),
-    () => ({ values: cacheKeys.map(() => null), replies: [] }),
-  );
-  const raw = round1.values;
-  const likedSet: LikedSetState = likedQuery.length
-    ? parseLikedSet(round1.replies[0], ids)
-    : { kind: "missing" };
+  const cacheKeys = [...bodyIds.map(keys.post), ...countIds.map(keys.postStats)];
+  const round1 =
+    cacheKeys.length || likedQuery.length
+      ? await withRedis(
+          deps.redis,
+          () => mgetManyWith(deps.redis, cacheKeys, likedQuery),
+          () => ({ values: cacheKeys.map(() => null), replies: [] }),
+        )
+      : { values: [], replies: [] };
+  const likedSet: LikedSetState = known.liked
+    ? { kind: "complete", liked: new Set(known.liked) }
+    : likedQuery.length
+      ? parseLikedSet(round1.replies[0], ids)
+      : { kind: "missing" };
   // A missing set is built from the statement below; the build must begin before it reads the
   // likes. Sent now, it shares the authors' round-trip.
   const likedBuild =
     viewerId && likedQuery.length && likedSet.kind === "missing" && !redisLooksDown(deps.redis)
       ? beginLikedSetBuild(deps.redis, viewerId).catch(() => null)
       : null;
-  const posts = new Map<string, CachedPost>();
-  const counts = new Map<string, number>();
-  ids.forEach((id, i) => {
-    const p = raw[i];
-    if (p) posts.set(id, JSON.parse(p) as CachedPost);
-    const c = raw[ids.length + i];
+  bodyIds.forEach((id, i) => {
+    const raw = round1.values[i];
+    if (!raw) return;
+    const p = JSON.parse(raw) as CachedPost;
+    posts.set(id, p);
+    fromRedis.posts.push(p);
+  });
+  countIds.forEach((id, i) => {
+    const c = round1.values[bodyIds.length + i];
     if (c !== null && c !== undefined) counts.set(id, Number(c));
   });
 
-  const knownAuthors = [...new Set([...posts.values()].map((p) => p.author_id))];
-  const users = new Map<string, CachedUser>();
-  if (knownAuthors.length) {
-    const userKeys = knownAuthors.map(keys.user);
+  const authors = [...new Set([...posts.values()].map((p) => p.author_id))];
+  if (memory)
+    for (const id of authors) {
+      const u = memory.users.get(id);
+      if (u) users.set(id, u);
+    }
+  const authorMiss = authors.filter((id) => !users.has(id));
+  if (authorMiss.length) {
+    const userKeys = authorMiss.map(keys.user);
     const rawUsers = await withRedis(
       deps.redis,
       () => mgetMany(deps.redis, userKeys),
       () => userKeys.map(() => null),
     );
-    knownAuthors.forEach((id, i) => {
-      const u = rawUsers[i];
-      if (u) users.set(id, JSON.parse(u) as CachedUser);
+    authorMiss.forEach((id, i) => {
+      const raw = rawUsers[i];
+      if (!raw) return;
+      const u = JSON.parse(raw) as CachedUser;
+      users.set(id, u);
+      fromRedis.users.push(u);
     });
   }
 
@@ -81,8 +129,8 @@ export async function hydratePosts(
 
   const postMiss = ids.filter((id) => !posts.has(id));
   const statMiss = ids.filter((id) => !counts.has(id));
-  const userMiss = knownAuthors.filter((id) => !users.has(id));
-  let liked = likedSet.kind === "complete" ? likedSet.liked : new Set<string>();
+  const userMiss = authors.filter((id) => !users.has(id));
+  let liked: ReadonlySet<string> = likedSet.kind === "complete" ? likedSet.liked : new Set<string>();
   const likedMiss = viewerId !== null && likedSet.kind !== "complete";
   if (postMiss.length || statMiss.length || userMiss.length || likedMiss) {
     const rows = await hydrationRows(deps.hydrationSql ?? deps.sql, {
@@ -96,6 +144,8 @@ export async function hydratePosts(
     });
     for (const p of rows.posts) posts.set(p.id, p);
     for (const u of rows.users) users.set(u.id, u);
+    fromRedis.posts.push(...rows.posts);
+    fromRedis.users.push(...rows.users);
     const foundStats = new Map(rows.stats.map((s) => [s.post_id, s.like_count]));
     // A post nobody liked has no post_stats row: its count is a cacheable zero.
     const statRows = statMiss
@@ -115,25 +165,47 @@ export async function hydratePosts(
           : null,
       ]).catch(() => {});
   }
+  // Kept in memory unless something was invalidated while they were being read.
+  if (memory) {
+    for (const p of fromRedis.posts) memory.fill(memory.posts, generation, p.id, p);
+    for (const u of fromRedis.users) memory.fill(memory.users, generation, u.id, u);
+  }
 
-  const urls = await mediaUrls(deps, [
-    ...[...users.values()].flatMap(userMediaKeys),
-    ...ids.flatMap((id) => [posts.get(id)?.image_key, posts.get(id)?.image_variants?.["320"]?.key]),
-  ]);
-  const out: WirePost[] = [];
+  const out: HydratedPost[] = [];
   for (const id of ids) {
-    const p = posts.get(id);
-    const author = p && users.get(p.author_id);
-    if (!p || !author) continue; // a post that no longer exists drops out of the page
-    out.push(
-      presentPost(
-        deps,
-        p,
-        author,
-        { at: timestampOf(id), likeCount: counts.get(id) ?? 0, likedByMe: liked.has(id) },
-        urls,
-      ),
-    );
+    const post = posts.get(id);
+    const author = post && users.get(post.author_id);
+    if (!post || !author) continue; // a post that no longer exists drops out of the page
+    out.push({
+      post,
+      author,
+      at: timestampOf(id),
+      likeCount: Math.max(0, counts.get(id) ?? 0),
+      likedByMe: liked.has(id),
+    });
   }
   return out;
+}
+
+/** Full posts as objects, for routes that answer one post or a few. */
+export async function hydratePosts(
+  deps: Deps,
+  viewerId: string | null,
+  ids: readonly string[],
+): Promise<WirePost[]> {
+  const loaded = await loadPosts(deps, viewerId, ids);
+  const urls = await mediaUrls(deps, [
+    ...loaded.flatMap((h) => [...userMediaKeys(h.author), ...postMediaKeys(h.post)]),
+  ]);
+  return loaded.map((h) => presentPost(deps, h.post, h.author, h, urls));
+}
+
+/** Full posts as JSON text, each rendered once per body (api/hydrate/render.ts). */
+export async function hydrateRendered(
+  deps: Deps,
+  viewerId: string | null,
+  ids: readonly string[],
+  known: KnownState = {},
+): Promise<string[]> {
+  return renderPosts(deps, await loadPosts(deps, viewerId, ids, known));
 }

@@ -1,8 +1,8 @@
 import type { CachedPost, CachedUser } from "../../core/cache.ts";
 import type { Deps } from "../deps.ts";
 
-// Presentation: the wire shapes of DESIGN §6. Media URLs are presigned GETs that expire, made
-// fresh for every response (mediaUrls), never stored.
+// Presentation: the wire shapes of DESIGN §6. Media URLs are presigned GETs that expire, reused
+// by a process for a third of their lifetime (signedUrls), never stored elsewhere.
 
 export interface WireUser {
   id: string;
@@ -24,18 +24,48 @@ export interface WirePost {
 
 export type MediaUrls = ReadonlyMap<string, string>;
 
-/** Presigned URLs for the given object keys (nulls skipped), made in parallel. */
+/**
+ * Presigned URLs for the given object keys (nulls skipped), made in parallel. Each is signed for
+ * MEDIA_URL_TTL_SECONDS and, with the process's memory cache, served again for a third of that:
+ * a URL handed out late in its reuse still has two thirds of its life for the client.
+ */
 export async function mediaUrls(
   deps: Deps,
   keys: readonly (string | null | undefined)[],
 ): Promise<MediaUrls> {
-  const wanted = [...new Set(keys.filter((k): k is string => !!k))];
-  const out = new Map<string, string>();
-  if (!deps.storage || wanted.length === 0) return out;
-  const urls = await Promise.all(wanted.map((k) => deps.storage!.url(k)));
-  for (let i = 0; i < wanted.length; i++) out.set(wanted[i]!, urls[i]!);
-  return out;
+  return (await signedUrls(deps, keys)).urls;
 }
+
+/** mediaUrls, and until when they may all be served again (Infinity for none). */
+export async function signedUrls(
+  deps: Deps,
+  keys: readonly (string | null | undefined)[],
+): Promise<{ urls: Map<string, string>; until: number }> {
+  const wanted = [...new Set(keys.filter((k): k is string => !!k))];
+  const urls = new Map<string, string>();
+  let until = Number.POSITIVE_INFINITY;
+  if (!deps.storage || wanted.length === 0) return { urls, until };
+  const now = Date.now();
+  const toSign: string[] = [];
+  for (const k of wanted) {
+    const reused = deps.memory?.urls.get(k);
+    if (reused && reused.until > now) {
+      urls.set(k, reused.url);
+      until = Math.min(until, reused.until);
+    } else toSign.push(k);
+  }
+  const signed = await Promise.all(toSign.map((k) => deps.storage!.url(k)));
+  const reuseUntil = now + (deps.config.MEDIA_URL_TTL_SECONDS * 1000) / 3;
+  toSign.forEach((k, i) => {
+    urls.set(k, signed[i]!);
+    deps.memory?.urls.set(k, { url: signed[i]!, until: reuseUntil });
+  });
+  if (toSign.length) until = Math.min(until, reuseUntil);
+  return { urls, until };
+}
+
+/** The media keys of a post, for mediaUrls. */
+export const postMediaKeys = (p: CachedPost) => [p.image_key, p.image_variants?.["320"]?.key];
 
 /** The media keys of a user, for mediaUrls. */
 export const userMediaKeys = (u: CachedUser) => [u.avatar_key, u.avatar_thumb_key];

@@ -8,7 +8,6 @@ import {
   UPLOAD_EXPIRES_SECONDS,
   UPLOAD_RETENTION_MS,
 } from "../../core/media.ts";
-import { keys } from "../../core/redis-keys.ts";
 import type { Tx } from "../../db/client.ts";
 import { attachPostImage, findPostAuthor } from "../../db/posts.ts";
 import { lockPendingUploads, releasePendingUpload, reservePendingUpload } from "../../db/uploads.ts";
@@ -16,6 +15,7 @@ import { replaceAvatar } from "../../db/users.ts";
 import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
+import { dropBodies } from "../hydrate/memory.ts";
 import { mediaUrls, presentUser } from "../hydrate/present.ts";
 import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
@@ -130,7 +130,7 @@ export const mediaRoutes = (deps: Deps) =>
             payload: { post_id: postId, author_id: viewer.id, key, previous_key: attached.previous },
           };
         });
-        await bestEffort(deps.redis.del(keys.post(postId)));
+        await bestEffort(dropBodies(deps, { posts: [postId] }));
         const [post] = await hydratePosts(deps, viewer.id, [postId]);
         return post!;
       },
@@ -162,7 +162,7 @@ export const mediaRoutes = (deps: Deps) =>
             payload: { user_id: viewer.id, key, previous_key: replaced.previous },
           };
         });
-        await bestEffort(deps.redis.del(keys.user(viewer.id)));
+        await bestEffort(dropBodies(deps, { users: [viewer.id] }));
         set.status = 200;
         // The thumbnail is made afterwards, by the media consumer group.
         const me = { ...viewer, avatar_key: key, avatar_thumb_key: null };

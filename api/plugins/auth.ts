@@ -44,8 +44,17 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
       headers: { "www-authenticate": challenge("invalid_token", why) },
     });
   }
+  // The viewer's card: the process's memory, then Redis, then PostgreSQL (as post authors are).
+  const memory = deps.memory?.subscribed() ? deps.memory : undefined;
+  const remembered = memory?.users.get(sub);
+  if (remembered) return remembered;
+  const generation = memory?.generation() ?? 0;
   const cached = await deps.redis.get(keys.user(sub)).catch(() => null);
-  if (cached) return JSON.parse(cached) as Viewer;
+  if (cached) {
+    const viewer = JSON.parse(cached) as Viewer;
+    memory?.fill(memory.users, generation, sub, viewer);
+    return viewer;
+  }
   const user = await findUser(deps.sql, sub);
   if (!user) {
     throw new AppError("unauthorized", "the token's user no longer exists", {

@@ -1,5 +1,5 @@
+import { dropCachedBodies } from "../../core/cache.ts";
 import { avatarThumbKey } from "../../core/media.ts";
-import { keys } from "../../core/redis-keys.ts";
 import type { Handler } from "./types.ts";
 
 /**
@@ -9,7 +9,7 @@ import type { Handler } from "./types.ts";
  * deleting an object that is already gone succeeds, so a redelivery is harmless.
  */
 export const onAvatarUpdated: Handler<"AvatarUpdated"> = async (deps, event) => {
-  await deps.redis.del(keys.user(event.payload.user_id));
+  await dropCachedBodies(deps.redis, { users: [event.payload.user_id] });
   const previous = event.payload.previous_key;
   if (previous && deps.storage && previous !== event.payload.key) {
     await deps.storage.delete(previous);

@@ -1,5 +1,5 @@
+import { dropCachedBodies } from "../../core/cache.ts";
 import { THUMBNAIL_WIDTHS, thumbnailKey } from "../../core/media.ts";
-import { keys } from "../../core/redis-keys.ts";
 import type { Handler } from "./types.ts";
 
 /**
@@ -9,7 +9,7 @@ import type { Handler } from "./types.ts";
  * group's work (projector/media/).
  */
 export const onPostImageUploaded: Handler<"PostImageUploaded"> = async (deps, event) => {
-  await deps.redis.del(keys.post(event.payload.post_id));
+  await dropCachedBodies(deps.redis, { posts: [event.payload.post_id] });
   const previous = event.payload.previous_key;
   if (previous && deps.storage && previous !== event.payload.key) {
     await deps.storage.delete(previous);

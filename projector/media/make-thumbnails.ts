@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { dropCachedBodies } from "../../core/cache.ts";
 import {
   AVATAR_THUMB_SIZE,
   avatarThumbKey,
@@ -6,7 +7,6 @@ import {
   THUMBNAIL_WIDTHS,
   thumbnailKey,
 } from "../../core/media.ts";
-import { keys } from "../../core/redis-keys.ts";
 import { recordImageVariants } from "../../db/posts.ts";
 import { recordAvatarThumb } from "../../db/users.ts";
 import type { Handler } from "../handlers/types.ts";
@@ -54,7 +54,7 @@ export const onPostImageForThumbnails: Handler<"PostImageUploaded"> = async (dep
     source = new Uint8Array(data);
   }
   if (await deps.sql.begin((tx) => recordImageVariants(tx, postId, key, variants))) {
-    await deps.redis.del(keys.post(postId));
+    await dropCachedBodies(deps.redis, { posts: [postId] });
   } else {
     // The post moved on to another image meanwhile: these thumbnails belong to nothing.
     for (const v of Object.values(variants)) if (v) await deps.storage.delete(v.key);
@@ -74,6 +74,7 @@ export const onAvatarForThumbnail: Handler<"AvatarUpdated"> = async (deps, event
     .toBuffer();
   const thumbKey = avatarThumbKey(key);
   await deps.storage.put(thumbKey, new Uint8Array(data), "image/webp");
-  if (await recordAvatarThumb(deps.sql, userId, key, thumbKey)) await deps.redis.del(keys.user(userId));
+  if (await recordAvatarThumb(deps.sql, userId, key, thumbKey))
+    await dropCachedBodies(deps.redis, { users: [userId] });
   else await deps.storage.delete(thumbKey);
 };
