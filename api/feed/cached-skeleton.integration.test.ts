@@ -87,6 +87,12 @@ describe("pages from the caches alone", () => {
     const reader = await db.makeUser();
     await api.call("GET", "/feed", { token: reader.token });
     expect(await cachedSkeleton(api.deps, reader.id, 5, null)).not.toBeNull();
+    // A page the caches answered counts as a feed cache hit, as on the general path.
+    const hits = async () =>
+      (await api.deps.metrics.feedCache.get()).values.find((v) => v.labels.result === "hit")?.value ?? 0;
+    const before = await hits();
+    await api.call("GET", "/feed", { token: reader.token });
+    expect(await hits()).toBe(before + 1);
     await db.redis.del(`feed:seen:{${reader.id}}`);
     expect(await cachedSkeleton(api.deps, reader.id, 5, null)).toBeNull();
     await api.call("GET", "/feed", { token: reader.token });

@@ -81,7 +81,10 @@ export async function feedSkeleton(
   // Most pages: every cache complete, two round-trips (cached-skeleton.ts).
   if (opts.fromCachesFirst !== false) {
     const cached = await cachedSkeleton(deps, viewerId, limit, cursor);
-    if (cached) return cached;
+    if (cached) {
+      deps.metrics.feedCache.inc({ result: "hit" });
+      return cached;
+    }
   }
   const headKey = keys.feedHead(viewerId);
   const pullKey = keys.pullFollows(viewerId);
