@@ -5,7 +5,6 @@ import {
   cachePosts,
   cacheUsers,
 } from "../../core/cache.ts";
-import { timestampOf } from "../../core/ids.ts";
 import {
   beginLikedSetBuild,
   finishLikedSetBuild,
@@ -33,7 +32,8 @@ import { renderPosts } from "./render.ts";
 export interface HydratedPost {
   post: CachedPost;
   author: CachedUser;
-  at: number;
+  /** When it was posted (ms); the id's high bits, read from it only when rendered. */
+  at?: number;
   likeCount: number;
   likedByMe: boolean;
 }
@@ -179,7 +179,6 @@ export async function loadPosts(
     out.push({
       post,
       author,
-      at: timestampOf(id),
       likeCount: Math.max(0, counts.get(id) ?? 0),
       likedByMe: liked.has(id),
     });

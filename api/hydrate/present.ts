@@ -1,4 +1,5 @@
 import type { CachedPost, CachedUser } from "../../core/cache.ts";
+import { timestampOf } from "../../core/ids.ts";
 import type { Deps } from "../deps.ts";
 
 // Presentation: the wire shapes of DESIGN §6. Media URLs are presigned GETs that expire, reused
@@ -84,14 +85,14 @@ export function presentPost(
   deps: Deps,
   p: CachedPost,
   author: CachedUser,
-  x: { at: number; likeCount: number; likedByMe: boolean },
+  x: { at?: number; likeCount: number; likedByMe: boolean },
   urls: MediaUrls = new Map(),
 ): WirePost {
   return {
     id: p.id,
     author: presentUser(deps, author, urls),
     text: p.text,
-    created_at: new Date(x.at).toISOString(),
+    created_at: new Date(x.at ?? timestampOf(p.id)).toISOString(),
     image:
       p.image_key && urls.get(p.image_key)
         ? {

@@ -18,7 +18,8 @@ export async function renderPosts(deps: Deps, posts: readonly HydratedPost[]): P
   const memory = deps.memory?.subscribed() ? deps.memory : undefined;
   const now = Date.now();
   const prefixes: (string | null)[] = posts.map((h) => {
-    const r = memory?.rendered.get(h.post.id);
+    // peek: no reordering on a hit (the body's own lookup already keeps it recent).
+    const r = memory?.rendered.peek(h.post.id);
     // Valid for the very body and author objects it was made of: a dropped and refetched one is
     // another object, and so is a changed one.
     return r && r.post === h.post && r.author === h.author && r.until > now ? r.json : null;
