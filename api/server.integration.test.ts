@@ -246,6 +246,13 @@ describe("request deadline", () => {
     } finally {
       await lock.release();
     }
+    // The handler goes on after its deadline answered: its follow commits now. Wait for it, or
+    // the next test's TRUNCATE meets its transaction (a deadlock, seen in a full run).
+    await waitFor(
+      async () => (await db.sql`SELECT 1 FROM follows WHERE follower_id = ${a.id}`).length === 1,
+      5000,
+      "the held follow to commit",
+    );
   });
 });
 
