@@ -32,6 +32,18 @@ describe("packaging", () => {
     expect(nginx).toMatch(/location = \/metrics \{ return 404; \}/);
   });
 
+  test("compose's stack runs as development, so production's refusals cannot be what it ships", async () => {
+    const compose = Bun.YAML.parse(await read("compose.yml")) as {
+      services: Record<string, { environment?: Record<string, string>; build?: { target?: string } }>;
+    };
+    const api = compose.services.api!.environment!;
+    // It carries the mock identity provider and published secrets: never NODE_ENV=production.
+    expect(api.OIDC_ISSUER).toContain("mock-idp");
+    expect(api.NODE_ENV).toBe("development");
+    expect(compose.services["mock-idp"]!.build!.target).toBe("test");
+    expect(api.TRUSTED_PROXIES).toBe("1");
+  });
+
   test("./dev keeps the api on loopback", async () => {
     expect(await read("dev")).toMatch(/^export HOST="\$\{HOST:-127\.0\.0\.1\}"$/m);
   });
