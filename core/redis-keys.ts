@@ -4,7 +4,7 @@
 // Hash tags (the part in braces) decide a key's slot on a Redis Cluster: keys that one command
 // or one MULTI names together share a tag. A stream partition is its own tag; every key of a
 // user (feed head, pull list, seen mark, card, author cache, liked set) carries the user's id, so
-// read-feed reads a reader's keys in one MULTI; a post's body and its count share the post's id
+// the feed skeleton reads a reader's keys in one MULTI; a post's body and its count share the post's id
 // (hydration then needs one MGET per post's slot). The DLQ and the popular set are single keys.
 // On a standalone Redis tags change nothing.
 

@@ -4,7 +4,7 @@ import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { testApp } from "../testing.ts";
 import { cachedSkeleton } from "./cached-skeleton.ts";
-import { feedSkeleton } from "./read-feed.ts";
+import { feedSkeleton } from "./skeleton.ts";
 
 // The pages the caches answer alone (cached-skeleton.ts: two plain round-trips, or the script for
 // a reader of pull authors) are the general path's pages, page by page to the end, with the same

@@ -6,7 +6,7 @@ import { isCluster, luaScript, type Redis, runScript } from "../../core/redis.ts
 import { redisLooksDown } from "../../core/redis-breaker.ts";
 import { HEAD_SENTINEL, isIdSetMarker, keys, LIKED_COMPLETE, LIKED_OVER_CAP } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
-import type { FeedSkeleton } from "./read-feed.ts";
+import type { FeedSkeleton } from "./skeleton.ts";
 
 // A fully cached feed page in two Redis round-trips (one Redis, not a cluster): the reader's head
 // past the cursor with what says it may be trusted, then the page's like counts and the reader's
@@ -14,7 +14,7 @@ import type { FeedSkeleton } from "./read-feed.ts";
 // each pull author's cached posts, merges them and reads the page's state in one more call.
 // Either answers only when every cache it needs is complete and answers the page by itself;
 // otherwise (a head or author cache missing or being rebuilt, no pull list, the first read of
-// the day, a page deeper than the caches) the page takes the general path (read-feed.ts), which
+// the day, a page deeper than the caches) the page takes the general path (skeleton.ts), which
 // rebuilds what is missing. So it reads what that path reads and decides as it does.
 
 // KEYS: head, pull list, seen mark, liked set.

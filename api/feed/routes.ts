@@ -4,7 +4,7 @@ import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { PageQuery, PageSchema, problems } from "../schemas.ts";
-import { feedSkeleton } from "./read-feed.ts";
+import { feedSkeleton } from "./skeleton.ts";
 
 // GET /feed: skeleton (ids) → hydration (bodies from memory, counts and liked flags) →
 // presentation (rendered JSON, concatenated), answered as ready bytes with an ETag.

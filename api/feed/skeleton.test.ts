@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { buildToken, HEAD_SENTINEL } from "../../core/redis-keys.ts";
-import { mergePage } from "./read-feed.ts";
+import { mergePage } from "./skeleton.ts";
 
 const it = (at: number, id: string) => ({ at, id });
 

@@ -102,42 +102,16 @@ export async function feedSkeleton(
     String(want + SAME_MS_SLACK + 1),
   ];
 
-  // Redis round-trip 1: the head page past the cursor, whether the head is complete, its size,
-  // the pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks
-  // the reader active, so fan-out keeps pushing to it).
-  // It also sets the reader's seen-today mark: the first read of a day records the read in
-  // PostgreSQL (feed_readers), which fan-out consults to skip readers who are away.
-  // One MULTI on a cluster too: the reader's keys share the reader's hash tag (core/redis-keys.ts).
-  // With Redis down (null) the page comes from PostgreSQL alone, as for a reader with no cache,
-  // and nothing is cached on the way.
-  const round1 = (await withRedis(
-    redis,
-    () =>
-      redis
-        .multi()
-        .call(...range(headKey))
-        .zscore(headKey, HEAD_SENTINEL)
-        .zcard(headKey)
-        .get(pullKey)
-        .expire(headKey, headTtlSeconds(config))
-        .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
-        .exec(),
-    () => null,
-  )) as [Error | null, unknown][] | null;
-  const redisUp = round1 !== null;
-  const [headRes, readyRes, cardRes, pullRes, , seenRes] = round1 ?? [];
-  if (seenRes?.[1] === "OK" && (await touchReader(deps.sql, viewerId, config.FEED_ACTIVE_DAYS))) {
-    // Back after more than FEED_ACTIVE_DAYS: fan-out skipped this reader, so user_feed lacks what
-    // was posted meanwhile. Rebuild it from follows and posts (one statement), drop any head
-    // left, and answer from the rebuilt feed; the head is rebuilt from it on the way.
-    await rebuildFeed(deps.sql, {
-      userId: viewerId,
-      max: config.FEED_MAX_ITEMS,
-      pullThreshold: config.FANOUT_PULL_THRESHOLD,
-    });
-    await redis.del(headKey);
-    return feedSkeleton(deps, viewerId, limit, rawCursor, opts);
+  // Redis round-trip 1 (readHead); the first read of a day records the read in PostgreSQL
+  // (feed_readers), and a reader back after FEED_ACTIVE_DAYS gets their feed rebuilt first.
+  let round1 = await readHead(deps, viewerId, range(headKey));
+  if (round1?.[5]?.[1] === "OK" && (await touchReader(deps.sql, viewerId, config.FEED_ACTIVE_DAYS))) {
+    await rebuildReturningReader(deps, viewerId);
+    // Its head is gone now: read again, and the head is rebuilt below from the rebuilt feed.
+    round1 = await readHead(deps, viewerId, range(headKey));
   }
+  const redisUp = round1 !== null;
+  const [headRes, readyRes, cardRes, pullRes] = round1 ?? [];
   const headReady = readyRes?.[1] !== null && readyRes?.[1] !== undefined;
   const headExists = (cardRes?.[1] as number) > 0;
   const headItems = headReady
@@ -261,4 +235,49 @@ export async function feedSkeleton(
   const pageIds = merged.slice(0, limit);
   const last = pageIds[pageIds.length - 1];
   return { ids: pageIds.map((i) => i.id), nextCursor: hasMore && last ? encodeCursor("feed", last) : null };
+}
+
+/**
+ * Redis round-trip 1: the head page past the cursor, whether the head is complete, its size, the
+ * pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks the
+ * reader active, so fan-out keeps pushing to it), and sets the reader's seen-today mark (the
+ * sixth reply is "OK" on the first read of a day). One MULTI on a cluster too: the reader's keys
+ * share the reader's hash tag (core/redis-keys.ts). Null with Redis down: the page then comes
+ * from PostgreSQL alone, as for a reader with no cache, and nothing is cached on the way.
+ */
+async function readHead(
+  deps: Deps,
+  viewerId: string,
+  headRange: RedisCommand,
+): Promise<[Error | null, unknown][] | null> {
+  const { redis, config } = deps;
+  const headKey = keys.feedHead(viewerId);
+  return (await withRedis(
+    redis,
+    () =>
+      redis
+        .multi()
+        .call(...headRange)
+        .zscore(headKey, HEAD_SENTINEL)
+        .zcard(headKey)
+        .get(keys.pullFollows(viewerId))
+        .expire(headKey, headTtlSeconds(config))
+        .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
+        .exec(),
+    () => null,
+  )) as [Error | null, unknown][] | null;
+}
+
+/**
+ * A reader back after more than FEED_ACTIVE_DAYS: fan-out skipped them, so user_feed lacks what
+ * was posted meanwhile. It is rebuilt from follows and posts (one statement) and any head left
+ * is dropped; the page is then answered from the rebuilt feed.
+ */
+async function rebuildReturningReader(deps: Deps, viewerId: string): Promise<void> {
+  await rebuildFeed(deps.sql, {
+    userId: viewerId,
+    max: deps.config.FEED_MAX_ITEMS,
+    pullThreshold: deps.config.FANOUT_PULL_THRESHOLD,
+  });
+  await deps.redis.del(keys.feedHead(viewerId));
 }
