@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { childEnv, freePort, openTestDb, type TestDb, waitFor } from "../db/testing.ts";
+import { openTestDb, type TestDb } from "../db/testing.ts";
 import { clientIp, rateSubject } from "./plugins/rate-limit.ts";
+import { spawnApi } from "./testing.ts";
 
 // The per-IP sign-in limit behind one trusted proxy (TRUSTED_PROXIES=1), across two real api
 // processes that share the budget in Redis: the client is the last X-Forwarded-For hop, so what
 // a client writes further left neither buys it more attempts nor spends a victim's budget, and
 // IPv6 clients share one budget per /64.
 
-const root = `${import.meta.dir}/..`;
 const LIMIT = 3;
 
 let db: TestDb;
@@ -17,27 +17,10 @@ const bases: string[] = [];
 beforeAll(async () => {
   db = await openTestDb();
   for (let i = 0; i < 2; i++) {
-    const port = freePort();
-    procs.push(
-      Bun.spawn(["bun", "api/main.ts"], {
-        cwd: root,
-        env: childEnv(db, {
-          PORT: String(port),
-          TRUSTED_PROXIES: "1",
-          RATE_LIMIT_AUTH_PER_MINUTE: String(LIMIT),
-        }),
-        stdout: "ignore",
-        stderr: "inherit",
-      }),
-    );
-    bases.push(`http://127.0.0.1:${port}`);
+    const api = await spawnApi(db, { TRUSTED_PROXIES: "1", RATE_LIMIT_AUTH_PER_MINUTE: String(LIMIT) });
+    procs.push(api.proc);
+    bases.push(api.base);
   }
-  for (const base of bases)
-    await waitFor(
-      async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200,
-      20_000,
-      `the api at ${base} to be ready`,
-    );
 });
 afterAll(async () => {
   for (const p of procs) p.kill("SIGKILL");

@@ -1,4 +1,4 @@
-import type { TestDb } from "../db/testing.ts";
+import { childEnv, freePort, type TestDb, waitFor } from "../db/testing.ts";
 import { createApp } from "./app.ts";
 import type { ApiHooks, Deps } from "./deps.ts";
 import { createMemoryCache } from "./hydrate/memory.ts";
@@ -50,4 +50,28 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
   return { app, deps, call };
+}
+
+/**
+ * A real api process (`bun api/main.ts`) on a free port against the test database and Redis,
+ * ready when this resolves; `extra` goes into its environment. The caller kills it.
+ */
+export async function spawnApi(
+  db: TestDb,
+  extra: Record<string, string> = {},
+): Promise<{ proc: ReturnType<typeof Bun.spawn>; base: string }> {
+  const port = freePort();
+  const proc = Bun.spawn(["bun", "api/main.ts"], {
+    cwd: `${import.meta.dir}/..`,
+    env: childEnv(db, { PORT: String(port), ...extra }),
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200,
+    20_000,
+    `the api at ${base} to be ready`,
+  );
+  return { proc, base };
 }

@@ -105,22 +105,36 @@ export async function cachedSkeleton(
   // A cluster keeps a reader's keys and the authors' caches on several nodes: the general path.
   if (isCluster(redis) || redisLooksDown(redis)) return null;
   try {
-    return await pageFromCaches(deps, redis, viewerId, limit, cursor);
+    return await pageFromCaches({
+      deps,
+      redis,
+      viewerId,
+      limit,
+      cursor,
+      want: limit + 1,
+      likes: deps.config.LIKES_CACHE_MAX > 0,
+    });
   } catch {
     return null; // the general path has the fallbacks
   }
 }
 
-async function pageFromCaches(
-  deps: Deps,
-  redis: Redis,
-  viewerId: string,
-  limit: number,
-  cursor: CursorPosition | null,
-): Promise<FeedSkeleton | null> {
+/** One page asked of the caches. */
+interface PageRequest {
+  deps: Deps;
+  redis: Redis;
+  viewerId: string;
+  limit: number;
+  cursor: CursorPosition | null;
+  /** The page and one more, to know whether another page follows. */
+  want: number;
+  /** Whether liked sets are on (LIKES_CACHE_MAX > 0). */
+  likes: boolean;
+}
+
+async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
+  const { deps, redis, viewerId, limit, cursor, want, likes } = r;
   const { config } = deps;
-  const want = limit + 1;
-  const likes = config.LIKES_CACHE_MAX > 0;
   const head = keys.feedHead(viewerId);
   const max = cursor ? String(cursor.at) : "+inf";
   const n = rangeSize(want, cursor);
@@ -138,7 +152,7 @@ async function pageFromCaches(
   if (ready === null || pull === null || seen === 0) return null;
   // Pull authors' posts are merged in by the script, in one more round-trip that reads the page's
   // counts and liked flags too.
-  if (pull !== "[]") return scripted(deps, redis, viewerId, limit, cursor);
+  if (pull !== "[]") return scripted(r);
   const past = range.filter((id) => !isIdSetMarker(id) && (!cursor || idBefore(id, cursor.id)));
   if (past.length < want && card - 1 >= config.FEED_CACHE_ITEMS) return null;
   const page = past.slice(0, want);
@@ -180,16 +194,9 @@ function skeletonOf(
 }
 
 /** A page with pull authors: the script reads and merges every set and the page's state. */
-async function scripted(
-  deps: Deps,
-  redis: Redis,
-  viewerId: string,
-  limit: number,
-  cursor: CursorPosition | null,
-): Promise<FeedSkeleton | null> {
+async function scripted(r: PageRequest): Promise<FeedSkeleton | null> {
+  const { deps, redis, viewerId, limit, cursor, want, likes } = r;
   const { config } = deps;
-  const want = limit + 1;
-  const likes = config.LIKES_CACHE_MAX > 0;
   const reply = await runScript(
     redis,
     PAGE,

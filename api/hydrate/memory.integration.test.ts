@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import S3rver from "s3rver";
 import sharp from "sharp";
 import { insertPost } from "../../db/posts.ts";
-import { childEnv, freePort, openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
+import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { createApp } from "../app.ts";
 import { createApiMetrics } from "../metrics.ts";
 import { serveApi } from "../server.ts";
+import { spawnApi } from "../testing.ts";
 import { createMemoryCache } from "./memory.ts";
 
 // The process's memory cache across processes and over HTTP: two real api processes that both
@@ -15,7 +16,6 @@ import { createMemoryCache } from "./memory.ts";
 // tag once the page changes.
 
 const S3_PORT = 9613;
-const root = `${import.meta.dir}/../..`;
 let s3: S3rver;
 let db: TestDb;
 const procs: ReturnType<typeof Bun.spawn>[] = [];
@@ -40,28 +40,14 @@ afterAll(async () => {
 });
 
 async function startApi(): Promise<string> {
-  const port = freePort();
-  procs.push(
-    Bun.spawn(["bun", "api/main.ts"], {
-      cwd: root,
-      env: childEnv(db, {
-        PORT: String(port),
-        S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-        S3_KEY: "S3RVER",
-        S3_SECRET: "S3RVER",
-        S3_BUCKET: "feed-memory",
-      }),
-      stdout: "ignore",
-      stderr: "inherit",
-    }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200,
-    20_000,
-    `the api at ${base} to be ready`,
-  );
-  return base;
+  const api = await spawnApi(db, {
+    S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
+    S3_KEY: "S3RVER",
+    S3_SECRET: "S3RVER",
+    S3_BUCKET: "feed-memory",
+  });
+  procs.push(api.proc);
+  return api.base;
 }
 
 describe("memory across api processes", () => {
