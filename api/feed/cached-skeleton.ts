@@ -1,4 +1,3 @@
-import { headTtlSeconds } from "../../core/cache.ts";
 import { type CursorPosition, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { likedSetQuery } from "../../core/liked-set.ts";
@@ -19,8 +18,9 @@ import type { FeedSkeleton } from "./skeleton.ts";
 
 // KEYS: head, pull list, seen mark, liked set.
 // ARGV: max score ("+inf", or the cursor's ms: its own ms may hold posts before it), cursor id
-// ("" without a cursor), want (limit + 1), how many to range per set, head TTL,
-// FEED_CACHE_ITEMS, AUTHOR_CACHE_POSTS, LIKED_COMPLETE, LIKED_OVER_CAP, liked sets on (1/0).
+// ("" without a cursor), want (limit + 1), how many to range per set, FEED_CACHE_ITEMS,
+// AUTHOR_CACHE_POSTS, LIKED_COMPLETE, LIKED_OVER_CAP, liked sets on (1/0). It writes nothing:
+// the head's TTL is renewed by the general path on each day's first read.
 // A set's score is its post's ms, the id's high bits, so "after the cursor" is "a lower id".
 // Ids are decimal strings of up to 19 digits, past a double's precision: they are compared as
 // strings, by length first. No WITHSCORES: formatting scores was most of a ZRANGE's cost.
@@ -52,15 +52,11 @@ local pull = redis.call('GET', KEYS[2])
 if not pull then return 0 end
 local past, size = take(KEYS[1])
 if not past then return 0 end
-if past < want and size >= tonumber(ARGV[6]) then return 0 end
--- Reading keeps the head alive, but a write per read (AOF, replicas) is not needed for that:
--- its TTL is days long, so it is renewed once it has run down by a day.
-local ttl = tonumber(ARGV[5])
-if redis.call('TTL', KEYS[1]) < ttl - 86400 then redis.call('EXPIRE', KEYS[1], ttl) end
+if past < want and size >= tonumber(ARGV[5]) then return 0 end
 for _, author in ipairs(cjson.decode(pull)) do
   local p, s = take('author:posts:{' .. author .. '}')
   if not p then return 0 end
-  if p < want and s >= tonumber(ARGV[7]) then return 0 end
+  if p < want and s >= tonumber(ARGV[6]) then return 0 end
 end
 -- Newest first is highest id first: an id's high bits are its millisecond. One set is in that
 -- order already.
@@ -76,8 +72,8 @@ if shown > 0 then
   for i = 1, shown do statKeys[i] = 'post:stats:{' .. items[i] .. '}' end
   for _, c in ipairs(redis.call('MGET', unpack(statKeys))) do out[#out + 1] = c or '' end
 end
-if ARGV[10] == '1' then
-  local args = { ARGV[8], ARGV[9] }
+if ARGV[9] == '1' then
+  local args = { ARGV[7], ARGV[8] }
   for i = 1, shown do args[#args + 1] = items[i] end
   for _, f in ipairs(redis.call('SMISMEMBER', KEYS[4], unpack(args))) do out[#out + 1] = f end
 end
@@ -138,18 +134,20 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
   const head = keys.feedHead(viewerId);
   const max = cursor ? String(cursor.at) : "+inf";
   const n = rangeSize(want, cursor);
-  const headTtl = headTtlSeconds(config);
   // Round-trip 1, plain commands sent together (cheaper for Redis than a script, which pays to
-  // convert every reply it reads): the head past the cursor and what says it may be trusted.
-  const [range, ready, card, pull, seen, ttl] = await Promise.all([
+  // convert every reply it reads): the head past the cursor and what says it may be trusted. From
+  // the top the range starts with the markers scored +inf, the sentinel among them; past a cursor
+  // the sentinel is asked for. The pull list and the seen mark in one MGET (same hash tag).
+  const [range, card, [pull, seen], sentinel] = await Promise.all([
     redis.zrange(head, max, "-inf", "BYSCORE", "REV", "LIMIT", 0, n),
-    redis.zscore(head, HEAD_SENTINEL),
     redis.zcard(head),
-    redis.get(keys.pullFollows(viewerId)),
-    redis.exists(keys.readerSeen(viewerId)),
-    redis.ttl(head),
+    redis.mget(keys.pullFollows(viewerId), keys.readerSeen(viewerId)),
+    cursor ? redis.zscore(head, HEAD_SENTINEL) : null,
   ]);
-  if (ready === null || pull === null || seen === 0) return null;
+  const ready = cursor ? sentinel !== null : range.includes(HEAD_SENTINEL);
+  // No seen mark: the first read of the day, which the general path records (and which renews
+  // the head's TTL there: this path never writes).
+  if (!ready || pull === null || seen === null) return null;
   // Pull authors' posts are merged in by the script, in one more round-trip that reads the page's
   // counts and liked flags too.
   if (pull !== "[]") return scripted(r);
@@ -157,13 +155,11 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
   if (past.length < want && card - 1 >= config.FEED_CACHE_ITEMS) return null;
   const page = past.slice(0, want);
   const ids = page.slice(0, limit);
-  // Round-trip 2: the page's counts and the reader's liked flags; reading keeps the head alive
-  // (renewed once it has run down by a day: not a write on every read).
+  // Round-trip 2: the page's counts and the reader's liked flags.
   const liked = likes ? likedSetQuery(viewerId, ids) : null;
   const [stats, flags] = await Promise.all([
     ids.length ? redis.mget(...ids.map(keys.postStats)) : [],
     liked ? redis.call(...liked) : null,
-    ttl < headTtl - 86_400 ? redis.expire(head, headTtl) : null,
   ]);
   return skeletonOf(ids, page.length > limit, stats, flags as number[] | null);
 }
@@ -211,7 +207,6 @@ async function scripted(r: PageRequest): Promise<FeedSkeleton | null> {
       cursor ? cursor.id : "",
       want,
       rangeSize(want, cursor),
-      headTtlSeconds(config),
       config.FEED_CACHE_ITEMS,
       config.AUTHOR_CACHE_POSTS,
       LIKED_COMPLETE,
