@@ -3,8 +3,6 @@ import { withRedis } from "../../core/redis-breaker.ts";
 import { keys, POPULAR_MARKER } from "../../core/redis-keys.ts";
 import { popularPosts } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
-import { hydratePosts } from "../hydrate/hydrate-posts.ts";
-import type { WirePost } from "../hydrate/present.ts";
 
 // Popular posts: the most liked posts created within POPULAR_WINDOW_HOURS. The projector keeps
 // the sorted set current on like events; a miss rebuilds it from post_stats. A cached set always
@@ -12,20 +10,15 @@ import type { WirePost } from "../hydrate/present.ts";
 
 const POPULAR_TTL_SECONDS = 300;
 
-export async function readPopular(deps: Deps, viewerId: string, limit: number): Promise<WirePost[]> {
+/** The ids of the most liked recent posts, most liked first. */
+export async function popularIds(deps: Deps, limit: number): Promise<string[]> {
   // null: Redis is down, the ranking comes from PostgreSQL and is not cached.
   const cached: string[] | null = await withRedis(
     deps.redis,
     () => deps.redis.zrange(keys.popular, "0", String(limit - 1), "REV"),
     () => null,
   );
-  if (cached && cached.length > 0) {
-    return hydratePosts(
-      deps,
-      viewerId,
-      cached.filter((id) => id !== POPULAR_MARKER),
-    );
-  }
+  if (cached && cached.length > 0) return cached.filter((id) => id !== POPULAR_MARKER);
   const rows = await popularPosts(deps.sql, deps.config.POPULAR_WINDOW_HOURS, POPULAR_SIZE);
   if (cached) {
     // Cached even when nothing is liked, or every read would ask PostgreSQL until something is.
@@ -43,9 +36,5 @@ export async function readPopular(deps: Deps, viewerId: string, limit: number): 
       () => null,
     );
   }
-  return hydratePosts(
-    deps,
-    viewerId,
-    rows.slice(0, limit).map((r) => r.post_id),
-  );
+  return rows.slice(0, limit).map((r) => r.post_id);
 }

@@ -3,12 +3,13 @@ import { POST_TEXT_MAX } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
-import { hydratePosts } from "../hydrate/hydrate-posts.ts";
+import { hydratePosts, hydrateRendered } from "../hydrate/hydrate-posts.ts";
+import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
 import { checkId, IdempotencyHeaders, IdParams, NoQuery, PostSchema, problems } from "../schemas.ts";
 import { createPost } from "./create-post.ts";
-import { readPopular } from "./read-popular.ts";
+import { popularIds } from "./read-popular.ts";
 
 export const postRoutes = (deps: Deps) =>
   new Elysia()
@@ -41,10 +42,10 @@ export const postRoutes = (deps: Deps) =>
     )
     .get(
       "/posts/popular",
-      async ({ viewer, query }) => ({
-        items: await readPopular(deps, viewer.id, query.limit ?? 20),
-        next_cursor: null,
-      }),
+      async ({ viewer, query, request }) => {
+        const items = await hydrateRendered(deps, viewer.id, await popularIds(deps, query.limit ?? 20));
+        return jsonWithEtag(request, renderPage(items, null));
+      },
       {
         query: t.Object(
           { limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })) },

@@ -5,8 +5,9 @@ import { timestampOf } from "../../core/ids.ts";
 import { authorPostIds } from "../../db/posts.ts";
 import { findProfile, type ProfileRow, userExists } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
-import { hydratePosts } from "../hydrate/hydrate-posts.ts";
+import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser, userMediaKeys } from "../hydrate/present.ts";
+import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, IdParams, NoQuery, PageQuery, PageSchema, ProfileSchema, problems } from "../schemas.ts";
 
@@ -46,7 +47,7 @@ export const userRoutes = (deps: Deps) =>
     })
     .get(
       "/users/:id/posts",
-      async ({ viewer, params, query }) => {
+      async ({ viewer, params, query, request }) => {
         const id = checkId(params.id, "id");
         const limit = query.limit ?? 20;
         const after = query.cursor ? decodeCursor("user_posts", query.cursor) : null;
@@ -54,15 +55,12 @@ export const userRoutes = (deps: Deps) =>
           throw new AppError("user_not_found", `user ${id} does not exist`);
         const ids = await authorPostIds(deps.sql, id, after, limit + 1);
         const page = ids.slice(0, limit);
-        const items = await hydratePosts(deps, viewer.id, page);
+        const items = await hydrateRendered(deps, viewer.id, page);
         const last = page[page.length - 1];
-        return {
-          items,
-          next_cursor:
-            ids.length > limit && last
-              ? encodeCursor("user_posts", { at: timestampOf(last), id: last })
-              : null,
-        };
+        const next =
+          ids.length > limit && last ? encodeCursor("user_posts", { at: timestampOf(last), id: last }) : null;
+        // Ready JSON, as GET /feed answers (api/hydrate/render.ts).
+        return jsonWithEtag(request, renderPage(items, next));
       },
       {
         params: IdParams,
