@@ -6,7 +6,7 @@ import { testApp } from "../testing.ts";
 import { cachedSkeleton } from "./cached-skeleton.ts";
 import { feedSkeleton } from "./skeleton.ts";
 
-// The pages the caches answer alone (cached-skeleton.ts: two plain round-trips, or the script for
+// The pages the caches answer alone (cached-skeleton.ts: two plain round-trips, a third for
 // a reader of pull authors) are the general path's pages, page by page to the end, with the same
 // like counts and liked flags; and they decline whenever a cache is not complete.
 
@@ -50,7 +50,7 @@ describe("pages from the caches alone", () => {
     await api.call("POST", "/likes", { token: b!.token, json: { post_id: liked } });
     await proj.settle();
 
-    let scripted = 0;
+    let pulled = 0;
     for (const reader of [a!, c!, friend]) {
       // Two reads warm every cache (head, pull list, author caches, counts, liked set).
       await api.call("GET", "/feed", { token: reader.token });
@@ -71,14 +71,14 @@ describe("pages from the caches alone", () => {
           expect(fast.nextCursor).toBe(general.nextCursor);
           if (fast.ids.includes(liked)) expect(fast.known?.counts?.get(liked)).toBe(2);
           if (reader === a && fast.ids.includes(liked)) expect(fast.known?.liked?.has(liked)).toBe(true);
-          if (reader !== friend) scripted++;
+          if (reader !== friend) pulled++;
           cursor = general.nextCursor ?? undefined;
           pages++;
         } while (cursor);
         expect(pages).toBeGreaterThan(0);
       }
     }
-    expect(scripted).toBeGreaterThan(0);
+    expect(pulled).toBeGreaterThan(0);
     await proj.stop();
   });
 

@@ -1,84 +1,22 @@
 import { type CursorPosition, encodeCursor } from "../../core/cursor.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { likedSetQuery } from "../../core/liked-set.ts";
-import { isCluster, luaScript, type Redis, runScript } from "../../core/redis.ts";
+import { isCluster, type Redis } from "../../core/redis.ts";
 import { redisLooksDown } from "../../core/redis-breaker.ts";
-import { HEAD_SENTINEL, isIdSetMarker, keys, LIKED_COMPLETE, LIKED_OVER_CAP } from "../../core/redis-keys.ts";
+import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
 import type { FeedSkeleton } from "./skeleton.ts";
 
-// A fully cached feed page in two Redis round-trips (one Redis, not a cluster): the reader's head
-// past the cursor with what says it may be trusted, then the page's like counts and the reader's
-// liked flags. A reader who follows pull authors takes a script instead, which reads the head,
-// each pull author's cached posts, merges them and reads the page's state in one more call.
-// Either answers only when every cache it needs is complete and answers the page by itself;
-// otherwise (a head or author cache missing or being rebuilt, no pull list, the first read of
-// the day, a page deeper than the caches) the page takes the general path (skeleton.ts), which
-// rebuilds what is missing. So it reads what that path reads and decides as it does.
-
-// KEYS: head, pull list, seen mark, liked set.
-// ARGV: max score ("+inf", or the cursor's ms: its own ms may hold posts before it), cursor id
-// ("" without a cursor), want (limit + 1), how many to range per set, FEED_CACHE_ITEMS,
-// AUTHOR_CACHE_POSTS, LIKED_COMPLETE, LIKED_OVER_CAP, liked sets on (1/0). It writes nothing:
-// the head's TTL is renewed by the general path on each day's first read.
-// A set's score is its post's ms, the id's high bits, so "after the cursor" is "a lower id".
-// Ids are decimal strings of up to 19 digits, past a double's precision: they are compared as
-// strings, by length first. No WITHSCORES: formatting scores was most of a ZRANGE's cost.
-const PAGE = luaScript(`
-local maxScore, curId = ARGV[1], ARGV[2]
-local want, n = tonumber(ARGV[3]), tonumber(ARGV[4])
-local function idLess(a, b)
-  if #a ~= #b then return #a < #b end
-  return a < b
-end
-local seen, items, sources = {}, {}, 0
-local function take(key)
-  if not redis.call('ZSCORE', key, '0') then return nil end
-  sources = sources + 1
-  local past = 0
-  for _, id in ipairs(redis.call('ZRANGE', key, maxScore, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, n)) do
-    if id ~= '0' and string.byte(id, 1) ~= 45 and (curId == '' or idLess(id, curId)) then
-      past = past + 1
-      if not seen[id] then
-        seen[id] = true
-        items[#items + 1] = id
-      end
-    end
-  end
-  return past, redis.call('ZCARD', key) - 1
-end
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local pull = redis.call('GET', KEYS[2])
-if not pull then return 0 end
-local past, size = take(KEYS[1])
-if not past then return 0 end
-if past < want and size >= tonumber(ARGV[5]) then return 0 end
-for _, author in ipairs(cjson.decode(pull)) do
-  local p, s = take('author:posts:{' .. author .. '}')
-  if not p then return 0 end
-  if p < want and s >= tonumber(ARGV[6]) then return 0 end
-end
--- Newest first is highest id first: an id's high bits are its millisecond. One set is in that
--- order already.
-if sources > 1 then
-  table.sort(items, function(a, b) return idLess(b, a) end)
-end
-local page = math.min(#items, want)
-local out = { 1, page }
-for i = 1, page do out[#out + 1] = items[i] end
-local shown = math.min(page, want - 1)
-if shown > 0 then
-  local statKeys = {}
-  for i = 1, shown do statKeys[i] = 'post:stats:{' .. items[i] .. '}' end
-  for _, c in ipairs(redis.call('MGET', unpack(statKeys))) do out[#out + 1] = c or '' end
-end
-if ARGV[9] == '1' then
-  local args = { ARGV[7], ARGV[8] }
-  for i = 1, shown do args[#args + 1] = items[i] end
-  for _, f in ipairs(redis.call('SMISMEMBER', KEYS[4], unpack(args))) do out[#out + 1] = f end
-end
-return out
-`);
+// A fully cached feed page from Redis's caches alone (one Redis, not a cluster), in plain
+// commands: the reader's head past the cursor with what says it may be trusted; for a reader who
+// follows pull authors, each one's cached posts, merged here; then the page's like counts and the
+// reader's liked flags. Two round-trips, three with pull authors. A script doing it all in one
+// round-trip was measured and dropped: it costs Redis more (it pays to convert every reply it
+// reads into Lua and back: perf/bench-causes.md), and Redis is the one process that cannot
+// scale out on a box. It answers only when every cache it needs is complete and answers the page
+// by itself; otherwise (a head or author cache missing or being rebuilt, no pull list, the first
+// read of the day, a page deeper than the caches) the page takes the general path (skeleton.ts),
+// which rebuilds what is missing. So it reads what that path reads and decides as it does.
 
 /** Extra ids read past a cursor: its own ms may hold posts that are not after it. */
 const SAME_MS_SLACK = 50;
@@ -147,13 +85,35 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
   const ready = cursor ? sentinel !== null : range.includes(HEAD_SENTINEL);
   // No seen mark: the first read of the day, which the general path records (and which renews
   // the head's TTL there: this path never writes).
-  if (!ready || pull === null || seen === null) return null;
-  // Pull authors' posts are merged in by the script, in one more round-trip that reads the page's
-  // counts and liked flags too.
-  if (pull !== "[]") return scripted(r);
-  const past = range.filter((id) => !isIdSetMarker(id) && (!cursor || idBefore(id, cursor.id)));
+  if (!ready || pull == null || seen == null) return null;
+  const past = pastCursor(range, cursor);
   if (past.length < want && card - 1 >= config.FEED_CACHE_ITEMS) return null;
-  const page = past.slice(0, want);
+  let page = past.slice(0, want);
+  const authors = JSON.parse(pull) as string[];
+  if (authors.length > 0) {
+    // Round-trip 2 for a reader of pull authors: each one's cached posts past the cursor, trusted
+    // as the head is; a cache too short for the page sends the page to the general path.
+    const sets = await Promise.all(
+      authors.map((a) => {
+        const key = keys.authorPosts(a);
+        return Promise.all([
+          redis.zrange(key, max, "-inf", "BYSCORE", "REV", "LIMIT", 0, n),
+          redis.zcard(key),
+          cursor ? redis.zscore(key, HEAD_SENTINEL) : null,
+        ]);
+      }),
+    );
+    const merged = new Set(page);
+    for (const [posts, size, marker] of sets) {
+      const complete = cursor ? marker !== null : posts.includes(HEAD_SENTINEL);
+      if (!complete) return null;
+      const theirs = pastCursor(posts, cursor);
+      if (theirs.length < want && size - 1 >= config.AUTHOR_CACHE_POSTS) return null;
+      for (const id of theirs.slice(0, want)) merged.add(id);
+    }
+    // Newest first is the highest id first: an id's high bits are its millisecond.
+    page = [...merged].sort((a, b) => (idBefore(a, b) ? 1 : a === b ? 0 : -1)).slice(0, want);
+  }
   const ids = page.slice(0, limit);
   // Round-trip 2: the page's counts and the reader's liked flags.
   const liked = likes ? likedSetQuery(viewerId, ids) : null;
@@ -166,6 +126,10 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
 
 /** Whether id a is lower than id b (decimal strings of positive integers). */
 const idBefore = (a: string, b: string) => (a.length !== b.length ? a.length < b.length : a < b);
+
+/** The post ids of a ZRANGE past the cursor: markers dropped, and posts of its ms not after it. */
+const pastCursor = (ids: readonly string[], cursor: CursorPosition | null) =>
+  ids.filter((id) => !isIdSetMarker(id) && (!cursor || idBefore(id, cursor.id)));
 
 function skeletonOf(
   ids: string[],
@@ -187,40 +151,4 @@ function skeletonOf(
     nextCursor: hasMore && last ? encodeCursor("feed", { id: last, at: timestampOf(last) }) : null,
     known: { counts, liked },
   };
-}
-
-/** A page with pull authors: the script reads and merges every set and the page's state. */
-async function scripted(r: PageRequest): Promise<FeedSkeleton | null> {
-  const { deps, redis, viewerId, limit, cursor, want, likes } = r;
-  const { config } = deps;
-  const reply = await runScript(
-    redis,
-    PAGE,
-    [
-      keys.feedHead(viewerId),
-      keys.pullFollows(viewerId),
-      keys.readerSeen(viewerId),
-      keys.likedPosts(viewerId),
-    ],
-    [
-      cursor ? cursor.at : "+inf",
-      cursor ? cursor.id : "",
-      want,
-      rangeSize(want, cursor),
-      config.FEED_CACHE_ITEMS,
-      config.AUTHOR_CACHE_POSTS,
-      LIKED_COMPLETE,
-      LIKED_OVER_CAP,
-      likes ? 1 : 0,
-    ],
-  );
-  if (!Array.isArray(reply) || reply[0] !== 1) return null;
-  // 1, the page's size (up to want), its ids, a count per shown id ("" unknown), then the
-  // liked flags: the two markers, then one per shown id.
-  const size = Number(reply[1]);
-  const page = reply.slice(2, 2 + size) as string[];
-  const ids = page.slice(0, limit);
-  const stats = reply.slice(2 + size, 2 + size + ids.length) as string[];
-  const flags = likes ? (reply.slice(2 + size + ids.length) as number[]) : null;
-  return skeletonOf(ids, page.length > limit, stats, flags);
 }
