@@ -1,37 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import S3rver from "s3rver";
 import sharp from "sharp";
 import { createStorage, type Storage } from "../core/storage.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
 import { startTestProjector } from "../projector/testing.ts";
-import { testApp } from "./testing.ts";
+import { startTestS3, testApp } from "./testing.ts";
 
 // /openapi.json is the contract: every answer below, from the real app (hot routes answer with
 // JSON rendered by hand, not encoded from their schemas), is validated against the schema the
 // document gives for its route and status. Checked here, not on every request.
 
 const S3_PORT = 9614;
-let s3: S3rver;
+let s3: Awaited<ReturnType<typeof startTestS3>>;
 let db: TestDb;
 let storage: Storage;
 
 beforeAll(async () => {
-  s3 = new S3rver({
-    port: S3_PORT,
-    address: "127.0.0.1",
-    silent: true,
-    directory: `/tmp/feed-test-s3-contract-${process.pid}`,
-    configureBuckets: [{ name: "feed-contract", configs: [] }],
-  });
-  await s3.run();
-  db = await openTestDb({
-    S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-    S3_KEY: "S3RVER",
-    S3_SECRET: "S3RVER",
-    S3_BUCKET: "feed-contract",
-  });
+  s3 = await startTestS3(S3_PORT, "feed-contract");
+  db = await openTestDb(s3.env);
   await db.reset();
   storage = createStorage(db.config)!;
 });

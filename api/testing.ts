@@ -1,3 +1,4 @@
+import S3rver from "s3rver";
 import { childEnv, freePort, type TestDb, waitFor } from "../db/testing.ts";
 import { createApp } from "./app.ts";
 import type { ApiHooks, Deps } from "./deps.ts";
@@ -74,4 +75,34 @@ export async function spawnApi(
     `the api at ${base} to be ready`,
   );
   return { proc, base };
+}
+
+/**
+ * A local S3 API (s3rver) on `port` with one bucket, and the settings that point a config or a
+ * spawned process at it. The caller closes it.
+ */
+export async function startTestS3(
+  port: number,
+  bucket: string,
+): Promise<{ env: Record<string, string>; dir: string; close(): Promise<void> }> {
+  // Where s3rver keeps the objects: <dir>/<bucket>/<key>…
+  const dir = `/tmp/feed-test-s3-${bucket}-${process.pid}`;
+  const s3 = new S3rver({
+    port,
+    address: "127.0.0.1",
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
+  await s3.run();
+  return {
+    env: {
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_KEY: "S3RVER",
+      S3_SECRET: "S3RVER",
+      S3_BUCKET: bucket,
+    },
+    dir,
+    close: () => s3.close(),
+  };
 }

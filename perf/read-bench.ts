@@ -7,7 +7,6 @@
 //
 // Targets the running ./dev stack (loopback only); its users are made in the development
 // database with handles rb_<run>_<n>. --report writes perf/reports/<date>-read.md.
-import { readdir, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../core/config.ts";
 import { createRedis } from "../core/redis.ts";
@@ -15,6 +14,7 @@ import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
 import { commitOf } from "./chaos/stack.ts";
+import { postmasterPid, treeSeconds } from "./proc.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,40 +35,12 @@ const config = loadConfig();
 const base = `http://127.0.0.1:${config.PORT}`;
 const sql = createSql({ url: config.DATABASE_URL, max: 4 });
 const redis = createRedis(config, "feed-read-bench");
-const CLK_TCK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
 const say = (m: string) => console.log(`==> ${m}`);
-
-async function ticksOf(pid: string): Promise<{ ppid: string; ticks: number; name: string }> {
-  const t = await readFile(`/proc/${pid}/stat`, "utf8");
-  const name = t.slice(t.indexOf("(") + 1, t.lastIndexOf(")"));
-  const rest = t.slice(t.lastIndexOf(")") + 2).split(/\s+/);
-  return { ppid: rest[1]!, ticks: Number(rest[11]) + Number(rest[12]), name };
-}
-
-/** CPU seconds of a process and its children (PostgreSQL's backends are its postmaster's). */
-async function treeSeconds(root: string): Promise<number> {
-  let ticks = 0;
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = await ticksOf(name);
-      if (name === root || s.ppid === root) ticks += s.ticks;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks / CLK_TCK;
-}
 
 async function redisStats(): Promise<{ cpu: number; commands: number }> {
   const info = `${await redis.info("cpu")}${await redis.info("stats")}`;
   const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
   return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
-}
-
-async function postmasterPid(): Promise<string> {
-  const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
-  return (await ticksOf(String(row!.pid))).ppid;
 }
 
 const apiPid = (await Bun.file(".dev/pids/api.pid").text()).trim();
@@ -184,7 +156,7 @@ const helloCpu = (await treeSeconds(String(hello.pid))) - helloCpu0;
 hello.kill();
 
 say(`cached GET /feed?limit=20: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s over ${READERS} readers`);
-const pg = await postmasterPid();
+const pg = await postmasterPid(sql);
 const before = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
 const feed = wrk(`${base}/feed?limit=20`, luaFile);
 const after = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };

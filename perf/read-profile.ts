@@ -16,7 +16,7 @@
 // the same PostgreSQL and Redis CPU. The api's code is whatever it runs: PROFILE_LABEL names it.
 //
 // Needs a seeded development database (./dev seed --users 10000) and the api's JWT_SECRET.
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import autocannon from "autocannon";
 import { createApp } from "../api/app.ts";
 import type { Deps } from "../api/deps.ts";
@@ -26,6 +26,7 @@ import { createRedis, type Redis } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
 import { phases } from "../db/seed.ts";
+import { CLK_TCK, postmasterPid, treeSeconds } from "./proc.ts";
 import { isActive, type SeedParams, userId } from "./seed/model.ts";
 
 const env = process.env;
@@ -45,10 +46,6 @@ if (URL_BASE && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(URL_BASE))
   throw new Error(`PROFILE_URL must be a loopback http://host:port, not ${URL_BASE}`);
 // The api's /metrics is on its own port (METRICS_PORT), beside the API's.
 const METRICS_URL = env.PROFILE_METRICS_URL ?? "http://127.0.0.1:9102";
-const CLK_TCK = (() => {
-  const out = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
-  return Number(out) > 0 ? Number(out) : 100;
-})();
 
 // Rate limits off, as on the native stack the bench runs against (./dev exports 0).
 const base = loadConfig({ ...env, RATE_LIMIT_READS_PER_MINUTE: "0", RATE_LIMIT_WRITES_PER_MINUTE: "0" });
@@ -100,29 +97,9 @@ function variantOf(spec: string): Variant {
   return { label: label ?? spec, app: createApp(deps, { log: () => {} }) };
 }
 
-/**
- * CPU seconds of this stack's PostgreSQL: the postmaster behind DATABASE_URL (the parent of one
- * of its backends) and its children, not the other PostgreSQL servers on the machine.
- */
+/** CPU seconds of this stack's PostgreSQL (its postmaster and backends). */
 async function postgresTicks(): Promise<number> {
-  const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
-  const stat = async (pid: string) => {
-    const t = await readFile(`/proc/${pid}/stat`, "utf8");
-    const rest = t.slice(t.lastIndexOf(")") + 2).split(/\s+/);
-    return { ppid: rest[1]!, ticks: Number(rest[11]) + Number(rest[12]) };
-  };
-  const postmaster = (await stat(String(row!.pid))).ppid;
-  let ticks = 0;
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = await stat(name);
-      if (name === postmaster || s.ppid === postmaster) ticks += s.ticks;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks / CLK_TCK;
+  return treeSeconds(await postmasterPid(sql));
 }
 
 async function redisCpu(): Promise<number> {

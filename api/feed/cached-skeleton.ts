@@ -19,7 +19,7 @@ import type { FeedSkeleton } from "./skeleton.ts";
 // which rebuilds what is missing. So it reads what that path reads and decides as it does.
 
 /** Extra ids read past a cursor: its own ms may hold posts that are not after it. */
-const SAME_MS_SLACK = 50;
+export const SAME_MS_SLACK = 50;
 
 /**
  * Ids to range per set: the page and one more; from the top also the markers scored +inf (the
@@ -82,12 +82,11 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
     redis.mget(keys.pullFollows(viewerId), keys.readerSeen(viewerId)),
     cursor ? redis.zscore(head, HEAD_SENTINEL) : null,
   ]);
-  const ready = cursor ? sentinel !== null : range.includes(HEAD_SENTINEL);
   // No seen mark: the first read of the day, which the general path records (and which renews
   // the head's TTL there: this path never writes).
-  if (!ready || pull == null || seen == null) return null;
-  const past = pastCursor(range, cursor);
-  if (past.length < want && card - 1 >= config.FEED_CACHE_ITEMS) return null;
+  if (pull == null || seen == null) return null;
+  const past = trusted(r, range, card, sentinel, config.FEED_CACHE_ITEMS);
+  if (!past) return null;
   let page = past.slice(0, want);
   const authors = JSON.parse(pull) as string[];
   if (authors.length > 0) {
@@ -105,10 +104,8 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
     );
     const merged = new Set(page);
     for (const [posts, size, marker] of sets) {
-      const complete = cursor ? marker !== null : posts.includes(HEAD_SENTINEL);
-      if (!complete) return null;
-      const theirs = pastCursor(posts, cursor);
-      if (theirs.length < want && size - 1 >= config.AUTHOR_CACHE_POSTS) return null;
+      const theirs = trusted(r, posts, size, marker, config.AUTHOR_CACHE_POSTS);
+      if (!theirs) return null;
       for (const id of theirs.slice(0, want)) merged.add(id);
     }
     // Newest first is the highest id first: an id's high bits are its millisecond.
@@ -127,9 +124,24 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
 /** Whether id a is lower than id b (decimal strings of positive integers). */
 const idBefore = (a: string, b: string) => (a.length !== b.length ? a.length < b.length : a < b);
 
-/** The post ids of a ZRANGE past the cursor: markers dropped, and posts of its ms not after it. */
-const pastCursor = (ids: readonly string[], cursor: CursorPosition | null) =>
-  ids.filter((id) => !isIdSetMarker(id) && (!cursor || idBefore(id, cursor.id)));
+/**
+ * The post ids of an id set's ZRANGE past the cursor (markers dropped, and posts of its ms not
+ * after it), or null when the set cannot answer the page: not complete (no sentinel: from the
+ * top it is in the range, past a cursor `sentinel` is its ZSCORE), or full (`cap` posts, with
+ * older ones only in PostgreSQL) and running out before the page does.
+ */
+function trusted(
+  r: PageRequest,
+  range: readonly string[],
+  card: number,
+  sentinel: string | null,
+  cap: number,
+): string[] | null {
+  if (r.cursor ? sentinel === null : !range.includes(HEAD_SENTINEL)) return null;
+  const cursor = r.cursor;
+  const past = range.filter((id) => !isIdSetMarker(id) && (!cursor || idBefore(id, cursor.id)));
+  return past.length < r.want && card - 1 >= cap ? null : past;
+}
 
 function skeletonOf(
   ids: string[],
@@ -140,7 +152,7 @@ function skeletonOf(
   const counts = new Map<string, number>();
   ids.forEach((id, i) => {
     const c = stats[i];
-    if (c !== "" && c !== null && c !== undefined) counts.set(id, Number(c));
+    if (c !== null && c !== undefined) counts.set(id, Number(c));
   });
   // The liked set's two markers, then one flag per id: trusted when complete and not over cap.
   const liked =

@@ -7,7 +7,7 @@ import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
 import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
 import type { KnownState } from "../hydrate/hydrate-posts.ts";
-import { cachedSkeleton } from "./cached-skeleton.ts";
+import { cachedSkeleton, SAME_MS_SLACK } from "./cached-skeleton.ts";
 
 // GET /feed: skeleton (ids from the cached head, or a keyset page of user_feed, merged with the
 // posts of pull authors) → hydration → presentation. A page costs at most one PostgreSQL
@@ -17,8 +17,6 @@ import { cachedSkeleton } from "./cached-skeleton.ts";
 const PULL_TTL_SECONDS = 300;
 /** feed_readers is written at most once a day per reader; fan-out's window is days long. */
 const SEEN_TTL_SECONDS = 86_400;
-/** Extra ids read past the cursor's millisecond, to step over posts that share it. */
-const SAME_MS_SLACK = 50;
 
 interface Item {
   id: string;

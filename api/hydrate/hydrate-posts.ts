@@ -17,6 +17,7 @@ import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { hydrationRows } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
+import { liveMemory } from "./memory.ts";
 import { mediaUrls, postMediaKeys, presentPost, userMediaKeys, type WirePost } from "./present.ts";
 import { renderPosts } from "./render.ts";
 
@@ -32,13 +33,11 @@ import { renderPosts } from "./render.ts";
 export interface HydratedPost {
   post: CachedPost;
   author: CachedUser;
-  /** When it was posted (ms); the id's high bits, read from it only when rendered. */
-  at?: number;
   likeCount: number;
   likedByMe: boolean;
 }
 
-/** What the caller already read: the feed's skeleton script reads counts and liked flags too. */
+/** What the caller already read: the feed's cached skeleton reads counts and liked flags too. */
 export interface KnownState {
   counts?: ReadonlyMap<string, number>;
   liked?: ReadonlySet<string>;
@@ -51,15 +50,15 @@ export async function loadPosts(
   known: KnownState = {},
 ): Promise<HydratedPost[]> {
   if (ids.length === 0) return [];
-  // Memory only while its invalidations arrive (api/hydrate/memory.ts).
-  const memory = deps.memory?.subscribed() ? deps.memory : undefined;
+  const memory = liveMemory(deps);
   const generation = memory?.generation() ?? 0;
   const ttl = deps.config.CACHE_TTL_SECONDS;
   const likesCap = deps.config.LIKES_CACHE_MAX;
   const posts = new Map<string, CachedPost>();
   const counts = new Map<string, number>(known.counts ?? []);
   const users = new Map<string, CachedUser>();
-  const fromRedis = { posts: [] as CachedPost[], users: [] as CachedUser[] };
+  // Read from Redis or PostgreSQL, for the memory.
+  const fetched = { posts: [] as CachedPost[], users: [] as CachedUser[] };
 
   if (memory)
     for (const id of ids) {
@@ -95,7 +94,7 @@ export async function loadPosts(
     if (!raw) return;
     const p = JSON.parse(raw) as CachedPost;
     posts.set(id, p);
-    fromRedis.posts.push(p);
+    fetched.posts.push(p);
   });
   countIds.forEach((id, i) => {
     const c = round1.values[bodyIds.length + i];
@@ -121,7 +120,7 @@ export async function loadPosts(
       if (!raw) return;
       const u = JSON.parse(raw) as CachedUser;
       users.set(id, u);
-      fromRedis.users.push(u);
+      fetched.users.push(u);
     });
   }
 
@@ -144,8 +143,8 @@ export async function loadPosts(
     });
     for (const p of rows.posts) posts.set(p.id, p);
     for (const u of rows.users) users.set(u.id, u);
-    fromRedis.posts.push(...rows.posts);
-    fromRedis.users.push(...rows.users);
+    fetched.posts.push(...rows.posts);
+    fetched.users.push(...rows.users);
     const foundStats = new Map(rows.stats.map((s) => [s.post_id, s.like_count]));
     // A post nobody liked has no post_stats row: its count is a cacheable zero.
     const statRows = statMiss
@@ -167,8 +166,8 @@ export async function loadPosts(
   }
   // Kept in memory unless something was invalidated while they were being read.
   if (memory) {
-    for (const p of fromRedis.posts) memory.fill(memory.posts, generation, p.id, p);
-    for (const u of fromRedis.users) memory.fill(memory.users, generation, u.id, u);
+    for (const p of fetched.posts) memory.fill(memory.posts, generation, p.id, p);
+    for (const u of fetched.users) memory.fill(memory.users, generation, u.id, u);
   }
 
   const out: HydratedPost[] = [];

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import S3rver from "s3rver";
 import sharp from "sharp";
 import { insertPost } from "../../db/posts.ts";
 import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
@@ -7,7 +6,7 @@ import { startTestProjector } from "../../projector/testing.ts";
 import { createApp } from "../app.ts";
 import { createApiMetrics } from "../metrics.ts";
 import { serveApi } from "../server.ts";
-import { spawnApi } from "../testing.ts";
+import { spawnApi, startTestS3 } from "../testing.ts";
 import { createMemoryCache } from "./memory.ts";
 
 // The process's memory cache across processes and over HTTP: two real api processes that both
@@ -16,19 +15,12 @@ import { createMemoryCache } from "./memory.ts";
 // tag once the page changes.
 
 const S3_PORT = 9613;
-let s3: S3rver;
+let s3: Awaited<ReturnType<typeof startTestS3>>;
 let db: TestDb;
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 
 beforeAll(async () => {
-  s3 = new S3rver({
-    port: S3_PORT,
-    address: "127.0.0.1",
-    silent: true,
-    directory: `/tmp/feed-test-s3-memory-${process.pid}`,
-    configureBuckets: [{ name: "feed-memory", configs: [] }],
-  });
-  await s3.run();
+  s3 = await startTestS3(S3_PORT, "feed-memory");
   db = await openTestDb();
   await db.reset();
 });
@@ -40,12 +32,7 @@ afterAll(async () => {
 });
 
 async function startApi(): Promise<string> {
-  const api = await spawnApi(db, {
-    S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-    S3_KEY: "S3RVER",
-    S3_SECRET: "S3RVER",
-    S3_BUCKET: "feed-memory",
-  });
+  const api = await spawnApi(db, s3.env);
   procs.push(api.proc);
   return api.base;
 }

@@ -135,6 +135,10 @@ export function createMemoryCache(config: Config, clock?: Clock): MemoryCache {
   return memory;
 }
 
+/** The process's memory, when it may be used now (subscribed to invalidations), else nothing. */
+export const liveMemory = (deps: { memory?: MemoryCache }): MemoryCache | undefined =>
+  deps.memory?.subscribed() ? deps.memory : undefined;
+
 /**
  * This process changed a post body or a user: drops them from Redis, tells the other processes,
  * and drops this process's copies now rather than when its own message comes back.

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
 import type { HydratedPost } from "./hydrate-posts.ts";
+import { liveMemory } from "./memory.ts";
 import { postMediaKeys, presentPost, signedUrls, userMediaKeys } from "./present.ts";
 
 // Posts as JSON text, assembled rather than encoded per request: each post's JSON up to its two
@@ -15,7 +16,7 @@ function prefixOf(json: string): string {
 }
 
 export async function renderPosts(deps: Deps, posts: readonly HydratedPost[]): Promise<string[]> {
-  const memory = deps.memory?.subscribed() ? deps.memory : undefined;
+  const memory = liveMemory(deps);
   const now = Date.now();
   const prefixes: (string | null)[] = posts.map((h) => {
     // peek: no reordering on a hit (the body's own lookup already keeps it recent).

@@ -1,37 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import exif from "exif-reader";
-import S3rver from "s3rver";
 import sharp, { type FormatEnum } from "sharp";
 import { keys } from "../../core/redis-keys.ts";
 import { createStorage, type Storage } from "../../core/storage.ts";
 import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
-import { testApp } from "../testing.ts";
+import { startTestS3, testApp } from "../testing.ts";
 import { decodeGate } from "./decode-gate.ts";
 
 // PUT /me/avatar against a real S3 API endpoint (s3rver, in-process), PostgreSQL and Redis.
 
 const S3_PORT = 9512;
-let s3: S3rver;
+let s3: Awaited<ReturnType<typeof startTestS3>>;
 let db: TestDb;
 let storage: Storage;
 let api: ReturnType<typeof testApp>;
 
 beforeAll(async () => {
-  s3 = new S3rver({
-    port: S3_PORT,
-    address: "127.0.0.1",
-    silent: true,
-    directory: `/tmp/feed-test-s3-${process.pid}`,
-    configureBuckets: [{ name: "feed-test", configs: [] }],
-  });
-  await s3.run();
-  db = await openTestDb({
-    S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
-    S3_KEY: "S3RVER",
-    S3_SECRET: "S3RVER",
-    S3_BUCKET: "feed-test",
-  });
+  s3 = await startTestS3(S3_PORT, "feed-test");
+  db = await openTestDb(s3.env);
   storage = createStorage(db.config)!;
 });
 afterAll(async () => {
@@ -70,7 +57,7 @@ async function pictureOf(image: Response | Uint8Array | Buffer) {
 
 /** Objects stored under one user's avatar prefix (s3rver keeps them as files). */
 const objects = async (userId: string) => {
-  const dir = `/tmp/feed-test-s3-${process.pid}/feed-test/users/${userId}`;
+  const dir = `${s3.dir}/feed-test/users/${userId}`;
   const out = await Bun.$`find ${dir} -name '*._S3rver_object' 2>/dev/null`.nothrow().text();
   return out.split("\n").filter(Boolean).length;
 };
@@ -244,7 +231,7 @@ describe("PUT /posts/:id/image", () => {
     const res = await attach(other.token, post.body.id, await png());
     expect(res.status).toBe(404);
     expect((await attach(other.token, "7312950014423042", await png())).status).toBe(404);
-    const dir = `/tmp/feed-test-s3-${process.pid}/feed-test/posts/${post.body.id}`;
+    const dir = `${s3.dir}/feed-test/posts/${post.body.id}`;
     expect((await Bun.$`find ${dir} -name '*._S3rver_object' 2>/dev/null`.nothrow().text()).trim()).toBe("");
     expect(await db.sql`SELECT 1 FROM outbox WHERE type = 'PostImageUploaded'`).toHaveLength(0);
   });

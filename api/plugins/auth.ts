@@ -6,6 +6,7 @@ import { keys } from "../../core/redis-keys.ts";
 import { createTokenVerifier, TokenError } from "../../core/tokens.ts";
 import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
+import { liveMemory } from "../hydrate/memory.ts";
 import { enforceRate } from "./rate-limit.ts";
 
 // Bearer authentication: verify the access token (pinned algorithm, issuer, audience, expiry),
@@ -45,7 +46,7 @@ export async function authenticate(deps: Deps, header: string | undefined): Prom
     });
   }
   // The viewer's card: the process's memory, then Redis, then PostgreSQL (as post authors are).
-  const memory = deps.memory?.subscribed() ? deps.memory : undefined;
+  const memory = liveMemory(deps);
   const remembered = memory?.users.get(sub);
   if (remembered) return remembered;
   const generation = memory?.generation() ?? 0;
