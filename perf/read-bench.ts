@@ -15,6 +15,7 @@ import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
 import { commitOf } from "./chaos/stack.ts";
 import { postmasterPid, treeSeconds } from "./proc.ts";
+import { helloWorld, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -90,82 +91,28 @@ for (const r of readers) {
 for (let i = 0; i < 3; i++) for (const r of readers) await call("GET", "/feed?limit=20", r.token);
 
 // ---------------------------------------------------------------- measuring
-const luaFile = `/tmp/read-bench-${process.pid}.lua`;
-await Bun.write(
-  luaFile,
-  `tokens = {${readers.map((r) => `"${r.token}"`).join(",")}}
-i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", "/feed?limit=20", { ["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1] })
-end
-`,
+const luaFile = await tokenScript(
+  "/feed?limit=20",
+  readers.map((r) => r.token),
 );
-
-interface WrkResult {
-  requests: number;
-  rate: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-}
-function wrk(url: string, script?: string): WrkResult {
-  const cmd = [
-    "wrk",
-    "-t1",
-    `-c${CONNECTIONS}`,
-    `-d${SECONDS}s`,
-    "--latency",
-    ...(script ? ["-s", script] : []),
-    url,
-  ];
-  const out = Bun.spawnSync(cmd).stdout.toString();
-  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
-  const ms = (re: RegExp) => {
-    const m = re.exec(out);
-    if (!m) return Number.NaN;
-    const v = Number(m[1]);
-    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-  };
-  return {
-    requests: num(/(\d+) requests in/),
-    rate: num(/Requests\/sec:\s+([\d.]+)/),
-    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
-    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
-  };
-}
-
-const helloPort = 20000 + Math.floor(Math.random() * 20000);
-const hello = Bun.spawn(
-  [
-    "bun",
-    "-e",
-    `import { Elysia } from "elysia"; new Elysia().get("/", () => "hello").listen({ port: ${helloPort}, hostname: "127.0.0.1" });`,
-  ],
-  { stdout: "ignore", stderr: "inherit" },
-);
-for (let i = 0; i < 50; i++) {
-  if ((await fetch(`http://127.0.0.1:${helloPort}/`).catch(() => null))?.ok) break;
-  await Bun.sleep(100);
-}
 say(`hello-world: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s`);
-const helloCpu0 = await treeSeconds(String(hello.pid));
-const hw = wrk(`http://127.0.0.1:${helloPort}/`);
-const helloCpu = (await treeSeconds(String(hello.pid))) - helloCpu0;
-hello.kill();
+const hw = await helloWorld({ connections: CONNECTIONS, seconds: SECONDS });
 
 say(`cached GET /feed?limit=20: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s over ${READERS} readers`);
 const pg = await postmasterPid(sql);
 const before = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
-const feed = wrk(`${base}/feed?limit=20`, luaFile);
+const feed = await wrk(`${base}/feed?limit=20`, {
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+  script: luaFile,
+});
 const after = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
 const per = (s: number) => Math.round((s / feed.requests) * 1e6);
 const result = {
   commit: commitOf(),
   readers: READERS,
   helloRate: Math.round(hw.rate),
-  helloCpuUs: Math.round((helloCpu / hw.requests) * 1e6),
+  helloCpuUs: hw.cpuUs,
   feedRate: Math.round(feed.rate),
   ratio: feed.rate / hw.rate,
   feedP50: feed.p50,

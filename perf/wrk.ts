@@ -1,0 +1,105 @@
+// wrk in its own process, and an Elysia hello-world beside it: the read benchmarks' method
+// (issue 12), so that rates are reported as a share of a baseline measured in the same run.
+import { treeSeconds } from "./proc.ts";
+
+export interface WrkResult {
+  requests: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/**
+ * Runs `wrk -t1 --latency` and reads its summary (times in ms). With `doneFile` (a script from
+ * tokenScript with stopAfter), the run ends when the script has seen its last response: wrk's
+ * thread:stop() does not end a run, so wrk gets the SIGINT on which it prints its summary.
+ */
+export async function wrk(
+  url: string,
+  o: { connections: number; seconds: number; script?: string; doneFile?: string },
+): Promise<WrkResult> {
+  const cmd = [
+    "wrk",
+    "-t1",
+    `-c${o.connections}`,
+    `-d${o.seconds}s`,
+    "--latency",
+    ...(o.script ? ["-s", o.script] : []),
+    url,
+  ];
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit" });
+  if (o.doneFile) {
+    const file = Bun.file(o.doneFile);
+    while (proc.exitCode === null && !(await file.exists())) await Bun.sleep(10);
+    proc.kill("SIGINT");
+  }
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  return {
+    requests: num(/(\d+) requests in/),
+    rate: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
+  };
+}
+
+/**
+ * A wrk script that sends GET `path` with each bearer token in turn; with `stopAfter`, it creates
+ * `<script>.done` after that many responses (see wrk's doneFile).
+ */
+export async function tokenScript(
+  path: string,
+  tokens: readonly string[],
+  stopAfter?: number,
+): Promise<string> {
+  const file = `/tmp/wrk-${process.pid}-${Date.now()}.lua`;
+  await Bun.write(
+    file,
+    `tokens = {${tokens.map((t) => `"${t}"`).join(",")}}
+i = 0
+done = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "${path}", { ["Authorization"] = "Bearer " .. tokens[((i - 1) % #tokens) + 1] })
+end
+${stopAfter ? `response = function(status, headers, body)\n  done = done + 1\n  if done == ${stopAfter} then io.open("${file}.done", "w"):close() end\nend\n` : ""}`,
+  );
+  return file;
+}
+
+/** An Elysia hello-world in its own process, measured with wrk: its rate and CPU µs per request. */
+export async function helloWorld(o: {
+  connections: number;
+  seconds: number;
+}): Promise<{ rate: number; cpuUs: number }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const hello = Bun.spawn(
+    [
+      "bun",
+      "-e",
+      `import { Elysia } from "elysia"; new Elysia().get("/", () => "hello").listen({ port: ${port}, hostname: "127.0.0.1" });`,
+    ],
+    { stdout: "ignore", stderr: "inherit" },
+  );
+  try {
+    for (let i = 0; i < 50; i++) {
+      if ((await fetch(`http://127.0.0.1:${port}/`).catch(() => null))?.ok) break;
+      await Bun.sleep(100);
+    }
+    const cpu0 = await treeSeconds(String(hello.pid));
+    const hw = await wrk(`http://127.0.0.1:${port}/`, o);
+    const cpu = (await treeSeconds(String(hello.pid))) - cpu0;
+    return { rate: hw.rate, cpuUs: Math.round((cpu / hw.requests) * 1e6) };
+  } finally {
+    hello.kill();
+  }
+}
