@@ -2,6 +2,7 @@ import type { Config } from "../core/config.ts";
 import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import type { Sql } from "../db/client.ts";
+import type { ReaderTouches } from "./feed/reader-touches.ts";
 import type { MemoryCache } from "./hydrate/memory.ts";
 import type { ApiMetrics } from "./metrics.ts";
 
@@ -22,11 +23,10 @@ export interface Lifecycle {
 export interface Deps {
   sql: Sql;
   /**
-   * A pool with generic plans (db/client.ts genericPlans) for the hydration statement of every
-   * page: planned once per connection instead of on every read. Other statements (the cold
-   * feed's sources above all) plan better per execution, so they stay on `sql`.
+   * A pool with generic plans (db/client.ts genericPlans) for the read path's statements (the
+   * feed's sources, hydration): planned once per connection instead of on every read.
    */
-  hydrationSql?: Sql;
+  readSql?: Sql;
   redis: RedisClient;
   config: Config;
   metrics: ApiMetrics;
@@ -40,6 +40,11 @@ export interface Deps {
    * invalidation channel (main.ts and testApp subscribe it). Without it every read goes to Redis.
    */
   memory?: MemoryCache;
+  /**
+   * Readers' first reads of the day, written to feed_readers in batches (api/feed/reader-touches.ts).
+   * Without it each is written on the read's path.
+   */
+  touches?: ReaderTouches;
   /** Structured log lines (JSON); tests leave it out. */
   log?: (line: Record<string, unknown>) => void;
 }

@@ -1,11 +1,12 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { loadConfigOrExit } from "../core/config.ts";
-import { hydrationPoolSize } from "../core/pool-budget.ts";
+import { readPoolSize } from "../core/pool-budget.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
 import type { Lifecycle } from "./deps.ts";
+import { ReaderTouches } from "./feed/reader-touches.ts";
 import { createMemoryCache } from "./hydrate/memory.ts";
 import { createApiMetrics, serveMetrics } from "./metrics.ts";
 import { serveApi } from "./server.ts";
@@ -16,11 +17,18 @@ import { serveApi } from "./server.ts";
 
 const config = loadConfigOrExit();
 const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS;
-const sql = createSql({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, statementTimeoutMs });
-const hydrationSql = createSql({
+const sql = createSql({
   url: config.DATABASE_URL,
-  max: hydrationPoolSize(config.DATABASE_POOL_SIZE),
+  max: config.DATABASE_POOL_SIZE,
+  serial: true,
+  statementTimeoutMs,
+});
+// The read path's statements (the feed's sources, hydration), planned once per connection.
+const readSql = createSql({
+  url: config.DATABASE_URL,
+  max: readPoolSize(config.DATABASE_POOL_SIZE),
   genericPlans: true,
+  serial: true,
   statementTimeoutMs,
 });
 const redis = createRedis(config, "feed-api", { failFast: true });
@@ -49,7 +57,7 @@ const memory = createMemoryCache(config);
 void memory.subscribe(redis);
 const deps = {
   sql,
-  hydrationSql,
+  readSql,
   redis,
   config,
   metrics,
@@ -57,7 +65,11 @@ const deps = {
   lifecycle,
   hooks,
   memory,
+  touches: undefined as ReaderTouches | undefined,
 };
+// Readers' first reads of the day, written to feed_readers in batches (and flushed on SIGTERM).
+const touches = new ReaderTouches({ ...deps, log });
+deps.touches = touches;
 const app = createApp(deps, { log });
 const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
 const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
@@ -82,7 +94,8 @@ async function shutdown(signal: string) {
   }
   // Queries of handlers the deadline already answered for may still be running: a short grace.
   memory.close();
-  await Promise.allSettled([sql.end({ timeout: 2 }), hydrationSql.end({ timeout: 2 }), redis.quit()]);
+  await touches.flush().catch(() => {});
+  await Promise.allSettled([sql.end({ timeout: 2 }), readSql.end({ timeout: 2 }), redis.quit()]);
   log({ level: "info", msg: "stopped" });
   process.exit(drained ? 0 : 1);
 }

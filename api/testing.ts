@@ -2,6 +2,7 @@ import S3rver from "s3rver";
 import { childEnv, freePort, type TestDb, waitFor } from "../db/testing.ts";
 import { createApp } from "./app.ts";
 import type { ApiHooks, Deps } from "./deps.ts";
+import { ReaderTouches } from "./feed/reader-touches.ts";
 import { createMemoryCache } from "./hydrate/memory.ts";
 import { createApiMetrics } from "./metrics.ts";
 
@@ -27,6 +28,13 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
     memory,
     ...extra,
   };
+  // As in main.ts: readers' first reads of the day are written in batches; tests that look at
+  // feed_readers call deps.touches.flush() first (or pass extra.touches: undefined).
+  if (!("touches" in extra)) {
+    const touches = new ReaderTouches(deps);
+    deps.touches = touches;
+    db.onClose(async () => touches.flush().catch(() => {}));
+  }
   // A test that reads the log passes its own (extra.log); otherwise errors are printed.
   const app = createApp(deps, { log: extra.log ?? ((l) => l.level === "error" && console.error(l)) });
   // biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies

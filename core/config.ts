@@ -171,6 +171,8 @@ const schema = z.object({
   FEED_MAX_ITEMS: int(1_000, 10, 100_000),
   FEED_CACHE_ITEMS: int(300, 10, 10_000),
   FEED_ACTIVE_DAYS: int(7, 1, 365),
+  // A reader's read of the day is recorded in feed_readers by one batched statement this often.
+  READER_TOUCH_FLUSH_MS: int(200, 0, 10_000),
   AUTHOR_CACHE_POSTS: int(100, 1, 1000),
   CACHE_TTL_SECONDS: int(3_600, 1, 7 * 86_400),
   /**

@@ -164,11 +164,13 @@ describe("follow and unfollow races", () => {
     expect(await likeRowCounts(db.sql, [p1.id, p2.id])).toEqual(new Map([[p1.id, 2]]));
   });
 
-  test("the api's client plans its statements generically", async () => {
-    const generic = createSql({ url: db.config.DATABASE_URL, max: 1, genericPlans: true });
+  test("the api's client plans its statements generically, without parallel workers", async () => {
+    const generic = createSql({ url: db.config.DATABASE_URL, max: 1, genericPlans: true, serial: true });
     try {
       const [g] = await generic`SHOW plan_cache_mode`;
       expect(g!.plan_cache_mode).toBe("force_generic_plan");
+      const [w] = await generic`SHOW max_parallel_workers_per_gather`;
+      expect(w!.max_parallel_workers_per_gather).toBe("0");
       const [d] = await db.sql`SHOW plan_cache_mode`;
       expect(d!.plan_cache_mode).toBe("auto");
     } finally {

@@ -83,8 +83,8 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
     cursor ? redis.zscore(head, HEAD_SENTINEL) : null,
   ]);
   // No seen mark: the first read of the day, which the general path records (and which renews
-  // the head's TTL there: this path never writes).
-  if (pull == null || seen == null) return null;
+  // the head's TTL there: this path never writes), unless this process is recording it already.
+  if (pull == null || (seen == null && !deps.touches?.has(viewerId))) return null;
   const past = trusted(r, range, card, sentinel, config.FEED_CACHE_ITEMS);
   if (!past) return null;
   let page = past.slice(0, want);

@@ -4,10 +4,11 @@ import { timestampOf } from "../../core/ids.ts";
 import { type RedisCommand, runCommands } from "../../core/redis.ts";
 import { withRedis } from "../../core/redis-breaker.ts";
 import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
-import { feedSources, rebuildFeed, touchReader } from "../../db/feed.ts";
+import { feedSources, rebuildFeed } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
 import type { KnownState } from "../hydrate/hydrate-posts.ts";
 import { cachedSkeleton, SAME_MS_SLACK } from "./cached-skeleton.ts";
+import { writeTouches } from "./reader-touches.ts";
 
 // GET /feed: skeleton (ids from the cached head, or a keyset page of user_feed, merged with the
 // posts of pull authors) → hydration → presentation. A page costs at most one PostgreSQL
@@ -15,8 +16,6 @@ import { cachedSkeleton, SAME_MS_SLACK } from "./cached-skeleton.ts";
 // fixed too.
 
 const PULL_TTL_SECONDS = 300;
-/** feed_readers is written at most once a day per reader; fan-out's window is days long. */
-const SEEN_TTL_SECONDS = 86_400;
 
 interface Item {
   id: string;
@@ -100,14 +99,11 @@ export async function feedSkeleton(
     String(want + SAME_MS_SLACK + 1),
   ];
 
-  // Redis round-trip 1 (readHead); the first read of a day records the read in PostgreSQL
-  // (feed_readers), and a reader back after FEED_ACTIVE_DAYS gets their feed rebuilt first.
-  let round1 = await readHead(deps, viewerId, range(headKey));
-  if (round1?.[5]?.[1] === "OK" && (await touchReader(deps.sql, viewerId, config.FEED_ACTIVE_DAYS))) {
-    await rebuildReturningReader(deps, viewerId);
-    // Its head is gone now: read again, and the head is rebuilt below from the rebuilt feed.
-    round1 = await readHead(deps, viewerId, range(headKey));
-  }
+  // Redis round-trip 1 (readHead). The first read of a day (no seen mark, and no touch of this
+  // process's on the way) is recorded in feed_readers, and asks whether the reader is back after
+  // FEED_ACTIVE_DAYS away.
+  const round1 = await readHead(deps, viewerId, range(headKey));
+  const firstToday = round1?.[5]?.[1] === 0 && !deps.touches?.has(viewerId);
   const redisUp = round1 !== null;
   const [headRes, readyRes, cardRes, pullRes] = round1 ?? [];
   const headReady = readyRes?.[1] !== null && readyRes?.[1] !== undefined;
@@ -161,7 +157,13 @@ export async function feedSkeleton(
   const headAnswers = headReady && (headItems.length >= want || headSize < config.FEED_CACHE_ITEMS);
   let pageItems: Item[] = headAnswers ? headItems : [];
 
-  if (!headAnswers || pullAuthors === null || missingAuthors.length > 0 || pastCache.length > 0) {
+  if (
+    !headAnswers ||
+    pullAuthors === null ||
+    missingAuthors.length > 0 ||
+    pastCache.length > 0 ||
+    firstToday
+  ) {
     // Rebuilds start before the query so that pushes made meanwhile land in the new sets.
     // All at once rather than one after another: each is one script call.
     const [buildHead, ...authorTokens] = await Promise.all([
@@ -174,8 +176,9 @@ export async function feedSkeleton(
       if (token) buildAuthors.set(a, token);
     });
 
-    // PostgreSQL statement 1 (only when a cache missed): everything the skeleton still needs.
-    const src = await feedSources(deps.sql, {
+    // PostgreSQL statement 1 (only when a cache missed, or on the first read of the day):
+    // everything the skeleton still needs.
+    const src = await feedSources(deps.readSql ?? deps.sql, {
       userId: viewerId,
       headLimit: buildHead !== null ? config.FEED_CACHE_ITEMS : 0,
       after: cursor,
@@ -186,12 +189,23 @@ export async function feedSkeleton(
       pullAuthorsPastCache: pastCache,
       authorPostsLimit: config.AUTHOR_CACHE_POSTS,
       pagePullLimit: want,
+      returningAfterDays: firstToday ? config.FEED_ACTIVE_DAYS : 0,
     });
+    if (src.returning) {
+      // Its head (and the build just begun) are dropped: the page is read again from the rebuilt feed.
+      await rebuildReturningReader(deps, viewerId);
+      return feedSkeleton(deps, viewerId, limit, rawCursor, { fromCachesFirst: false });
+    }
+    if (firstToday) {
+      if (deps.touches) deps.touches.add(viewerId);
+      else await writeTouches(deps, [viewerId]);
+    }
     if (!headAnswers) pageItems = src.page.map(itemOf);
     if (src.pull_authors) pullAuthors = src.pull_authors;
     for (const pp of src.pull_page) authorPosts.set(pp.author_id, pp.ids.map(itemOf));
 
-    // Cache fills go out together and are best effort.
+    // Cache fills go out together and are best effort. The page does not wait for them: it has
+    // its ids, and until a set is complete readers take this path (their build markers say so).
     const fills: Promise<unknown>[] = [];
     if (buildHead !== null) {
       fills.push(
@@ -221,7 +235,7 @@ export async function feedSkeleton(
         ),
       );
     }
-    await Promise.all(fills).catch(() => {});
+    void Promise.all(fills).catch(() => {});
   }
 
   const merged = mergePage(
@@ -238,8 +252,8 @@ export async function feedSkeleton(
 /**
  * Redis round-trip 1: the head page past the cursor, whether the head is complete, its size, the
  * pull authors followed; reading also keeps the head alive for FEED_ACTIVE_DAYS (it marks the
- * reader active, so fan-out keeps pushing to it), and sets the reader's seen-today mark (the
- * sixth reply is "OK" on the first read of a day). One MULTI on a cluster too: the reader's keys
+ * reader active, so fan-out keeps pushing to it), and whether the reader's seen-today mark is
+ * there (the sixth reply is 0 on the first read of a day). One MULTI on a cluster too: the reader's keys
  * share the reader's hash tag (core/redis-keys.ts). Null with Redis down: the page then comes
  * from PostgreSQL alone, as for a reader with no cache, and nothing is cached on the way.
  */
@@ -260,7 +274,7 @@ async function readHead(
         .zcard(headKey)
         .get(keys.pullFollows(viewerId))
         .expire(headKey, headTtlSeconds(config))
-        .set(keys.readerSeen(viewerId), "1", "EX", SEEN_TTL_SECONDS, "NX")
+        .exists(keys.readerSeen(viewerId))
         .exec(),
     () => null,
   )) as [Error | null, unknown][] | null;
@@ -268,10 +282,12 @@ async function readHead(
 
 /**
  * A reader back after more than FEED_ACTIVE_DAYS: fan-out skipped them, so user_feed lacks what
- * was posted meanwhile. It is rebuilt from follows and posts (one statement) and any head left
- * is dropped; the page is then answered from the rebuilt feed.
+ * was posted meanwhile. Their read is recorded first, at once: fan-out must count them active
+ * before the rebuild's snapshot, or a post fanned out in between would reach neither. Then
+ * user_feed is rebuilt from follows and posts (one statement) and any head left is dropped.
  */
 async function rebuildReturningReader(deps: Deps, viewerId: string): Promise<void> {
+  await writeTouches(deps, [viewerId]);
   await rebuildFeed(deps.sql, {
     userId: viewerId,
     max: deps.config.FEED_MAX_ITEMS,
