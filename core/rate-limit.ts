@@ -1,4 +1,4 @@
-import type { RedisClient } from "./redis.ts";
+import { luaScript, type RedisClient, runScript } from "./redis.ts";
 
 // Rate limits: GCRA (the generic cell rate algorithm) in one Lua script, so the check and the
 // update are atomic and every api process shares one exact budget per subject. Redis's own
@@ -25,7 +25,7 @@ export interface RateDecision {
 // KEYS[1] the subject's key; ARGV: emission interval (ms), burst tolerance (ms).
 // The stored value is the theoretical arrival time (TAT) in ms; a request passes when
 // now >= TAT - tolerance, and moves TAT on by one interval.
-const GCRA = `
+const GCRA = luaScript(`
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -38,13 +38,14 @@ end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
 return {1, 0, new_tat - now}
-`;
+`);
 
 export async function checkRate(redis: RedisClient, key: string, policy: RatePolicy): Promise<RateDecision> {
   const interval = (policy.windowSeconds * 1000) / policy.limit;
   // The whole limit may be spent at once (a burst), then one request per interval.
   const tolerance = interval * (policy.limit - 1);
-  const [allowed, waitMs, aheadMs] = (await redis.eval(GCRA, 1, key, interval, tolerance)) as [
+  // EVALSHA: EVAL sent the script's text with every request and Redis hashed it each time.
+  const [allowed, waitMs, aheadMs] = (await runScript(redis, GCRA, [key], [interval, tolerance])) as [
     number,
     number,
     number,

@@ -2,18 +2,19 @@
 import { POPULAR_SIZE } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { dropLikedSet, writeLikedSet } from "../../core/liked-set.ts";
+import { luaScript, runScript } from "../../core/redis.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { likeExists } from "../../db/graph.ts";
 import { bumpPostStats, markProcessed, postLikeCount } from "../../db/projections.ts";
 import type { HandlerDeps } from "./types.ts";
 
 /** Raises or lowers a member of the popular set, only while the set is cached. */
-const POPULAR_UPDATE = `
+const POPULAR_UPDATE = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) else redis.call('ZREM', KEYS[1], ARGV[2]) end
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 end
-return 1`;
+return 1`);
 
 /** Moves a post's like count once per event; caches and popular posts follow. */
 export async function applyLike(
@@ -33,7 +34,7 @@ export async function applyLike(
   // Posts older than the window are not popular "now", however they are liked; the set also
   // expires every few minutes and is rebuilt from post_stats, which bounds any staleness.
   const inWindow = Date.now() - timestampOf(postId) < deps.config.POPULAR_WINDOW_HOURS * 3_600_000;
-  if (inWindow) await deps.redis.eval(POPULAR_UPDATE, 1, keys.popular, count, postId, POPULAR_SIZE);
+  if (inWindow) await runScript(deps.redis, POPULAR_UPDATE, [keys.popular], [count, postId, POPULAR_SIZE]);
 }
 
 /** Rounds of write-then-read before the handler gives up and drops the set. */
