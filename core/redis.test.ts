@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { tracingChannel } from "node:diagnostics_channel";
 import { groupBySlot, slotOf } from "./redis.ts";
 import { keys } from "./redis-keys.ts";
 
@@ -37,5 +38,18 @@ describe("hash slots", () => {
       ["post:{2}", "post:stats:{2}"],
     ]);
     expect(groupBySlot([], (k: string) => k)).toEqual([]);
+  });
+});
+
+describe("ioredis tracing under Bun", () => {
+  test("a tracing channel has subscribers only once something subscribes to it", () => {
+    const channel = tracingChannel("ioredis:command");
+    // What ioredis asks before tracing a command (Bun lacks the getter; redis.ts adds Node's).
+    expect(channel.hasSubscribers).toBe(false);
+    const onStart = () => {};
+    channel.start.subscribe(onStart);
+    expect(channel.hasSubscribers).toBe(true);
+    channel.start.unsubscribe(onStart);
+    expect(channel.hasSubscribers).toBe(false);
   });
 });

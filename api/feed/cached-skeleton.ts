@@ -76,16 +76,19 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
   // convert every reply it reads): the head past the cursor and what says it may be trusted. From
   // the top the range starts with the markers scored +inf, the sentinel among them; past a cursor
   // the sentinel is asked for. The pull list and the seen mark in one MGET (same hash tag).
-  const [range, card, [pull, seen], sentinel] = await Promise.all([
+  const [range, [pull, seen], sentinel] = await Promise.all([
     redis.zrange(head, max, "-inf", "BYSCORE", "REV", "LIMIT", 0, n),
-    redis.zcard(head),
     redis.mget(keys.pullFollows(viewerId), keys.readerSeen(viewerId)),
     cursor ? redis.zscore(head, HEAD_SENTINEL) : null,
   ]);
   // No seen mark: the first read of the day, which the general path records (and which renews
   // the head's TTL there: this path never writes), unless this process is recording it already.
   if (pull == null || (seen == null && !deps.touches?.has(viewerId))) return null;
-  const past = trusted(r, range, card, sentinel, config.FEED_CACHE_ITEMS);
+  let past = trusted(r, range, 0, sentinel, config.FEED_CACHE_ITEMS);
+  // The head's size matters only when the page runs past its end: asked for then alone (the
+  // last page of a feed), not with every page.
+  if (past && past.length < want)
+    past = trusted(r, range, await redis.zcard(head), sentinel, config.FEED_CACHE_ITEMS);
   if (!past) return null;
   let page = past.slice(0, want);
   const authors = JSON.parse(pull) as string[];

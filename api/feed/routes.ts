@@ -12,10 +12,10 @@ import { feedSkeleton } from "./skeleton.ts";
 export const feedRoutes = (deps: Deps) =>
   new Elysia().use(requireAuth(deps)).get(
     "/feed",
-    async ({ viewer, query, request }) => {
+    async ({ viewer, query, request, set }) => {
       const skeleton = await feedSkeleton(deps, viewer.id, query.limit ?? 20, query.cursor);
       const items = await hydrateRendered(deps, viewer.id, skeleton.ids, skeleton.known);
-      return jsonWithEtag(request, renderPage(items, skeleton.nextCursor));
+      return jsonWithEtag(request, set, renderPage(items, skeleton.nextCursor));
     },
     {
       query: PageQuery,

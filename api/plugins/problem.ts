@@ -169,7 +169,17 @@ export const problemPlugin = (opts: ProblemOptions = {}) => {
           incoming && /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : crypto.randomUUID();
         return { requestId };
       })
-      .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
+      .onAfterHandle({ as: "global" }, ({ set, requestId, responseValue }) => {
+        // On a ready Response (render.ts jsonWithEtag) itself: a header left in `set` would
+        // make Elysia copy the Response to merge it in.
+        if (responseValue instanceof Response) {
+          try {
+            responseValue.headers.set("x-request-id", requestId);
+            return;
+          } catch {
+            // immutable headers (Response.redirect): merged from `set` as for any other answer
+          }
+        }
         set.headers["x-request-id"] = requestId;
       })
       // Bodies are JSON, or multipart for uploads; anything else is refused before validation

@@ -42,9 +42,9 @@ export const postRoutes = (deps: Deps) =>
     )
     .get(
       "/posts/popular",
-      async ({ viewer, query, request }) => {
+      async ({ viewer, query, request, set }) => {
         const items = await hydrateRendered(deps, viewer.id, await popularIds(deps, query.limit ?? 20));
-        return jsonWithEtag(request, renderPage(items, null));
+        return jsonWithEtag(request, set, renderPage(items, null));
       },
       {
         query: t.Object(

@@ -47,7 +47,7 @@ export const userRoutes = (deps: Deps) =>
     })
     .get(
       "/users/:id/posts",
-      async ({ viewer, params, query, request }) => {
+      async ({ viewer, params, query, request, set }) => {
         const id = checkId(params.id, "id");
         const limit = query.limit ?? 20;
         const after = query.cursor ? decodeCursor("user_posts", query.cursor) : null;
@@ -60,7 +60,7 @@ export const userRoutes = (deps: Deps) =>
         const next =
           ids.length > limit && last ? encodeCursor("user_posts", { at: timestampOf(last), id: last }) : null;
         // Ready JSON, as GET /feed answers (api/hydrate/render.ts).
-        return jsonWithEtag(request, renderPage(items, next));
+        return jsonWithEtag(request, set, renderPage(items, next));
       },
       {
         params: IdParams,
