@@ -75,16 +75,22 @@ export async function pushToHeads(
   return (await Promise.all(calls)).reduce<number>((n, r) => n + Number(r), 0);
 }
 
-/** Same for the per-author caches of pull authors. */
+/**
+ * Same for the per-author caches of pull authors; then every api process drops its copy of the
+ * author's list (api/hydrate/memory.ts), after the push so that one that reads again finds the
+ * post. Published whether the set existed or not: a process may hold a list the set outlived.
+ */
 export async function pushToAuthorCache(
   redis: RedisClient,
   authorId: string,
   post: { id: string; at: number },
   maxItems: number,
 ) {
-  return Number(
+  const pushed = Number(
     await runScript(redis, PUSH_IF_EXISTS, [keys.authorPosts(authorId)], [post.at, post.id, maxItems]),
   );
+  await redis.publish(INVALIDATION_CHANNEL, `a:${authorId}`);
+  return pushed;
 }
 
 // Rebuilding a set races with the projector: a post pushed, or the set dropped (unfollow), while

@@ -82,6 +82,47 @@ describe("pages from the caches alone", () => {
     await proj.stop();
   });
 
+  test("pull authors' posts come from memory until they post again", async () => {
+    const api = testApp(db);
+    const proj = await startTestProjector(db);
+    const post = async (token: string, text: string) =>
+      (
+        await api.call("POST", "/posts", {
+          token,
+          json: { text },
+          headers: { "idempotency-key": crypto.randomUUID() },
+        })
+      ).body.id as string;
+    const star = await db.makeUser(); // pulled: three followers
+    const readers = await Promise.all([1, 2, 3].map(() => db.makeUser()));
+    for (const r of readers)
+      await api.call("POST", "/follows", { token: r.token, json: { user_id: star.id } });
+    const first = await post(star.token, "first");
+    await proj.settle();
+    const reader = readers[0]!;
+    const ids = async () =>
+      ((await api.call("GET", "/feed", { token: reader.token })).body.items as { id: string }[]).map(
+        (i) => i.id,
+      );
+    expect(await ids()).toEqual([first]);
+    await api.deps.touches!.flush(); // the seen mark: the caches alone answer from here
+    // The first read found the pull list in PostgreSQL; this one fills the star's cache.
+    expect(await ids()).toEqual([first]);
+    expect(await ids()).toEqual([first]);
+    expect(api.deps.memory!.authorPosts.get(star.id)?.ids).toContain(first);
+    // Redis's set changed behind memory's back (no message): memory still answers.
+    await db.redis.zrem(`author:posts:{${star.id}}`, first);
+    expect((await cachedSkeleton(api.deps, reader.id, 5, null))?.ids).toEqual([first]);
+    await db.redis.del(`author:posts:{${star.id}}`); // rebuilt below from PostgreSQL
+    // The star posts: the projector pushes it and drops every process's copy of the list.
+    const second = await post(star.token, "second");
+    await proj.settle();
+    for (let i = 0; i < 50 && api.deps.memory!.authorPosts.has(star.id); i++) await Bun.sleep(20);
+    expect(await ids()).toEqual([second, first]);
+    expect(await ids()).toEqual([second, first]);
+    await proj.stop();
+  });
+
   test("decline when a cache is missing, and on the first read of the day", async () => {
     const api = testApp(db);
     const reader = await db.makeUser();

@@ -5,6 +5,7 @@ import { isCluster, type Redis } from "../../core/redis.ts";
 import { redisLooksDown } from "../../core/redis-breaker.ts";
 import { HEAD_SENTINEL, isIdSetMarker, keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
+import { liveMemory } from "../hydrate/memory.ts";
 import type { FeedSkeleton } from "./skeleton.ts";
 
 // A fully cached feed page from Redis's caches alone (one Redis, not a cluster), in plain
@@ -93,21 +94,15 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
   let page = past.slice(0, want);
   const authors = JSON.parse(pull) as string[];
   if (authors.length > 0) {
-    // Round-trip 2 for a reader of pull authors: each one's cached posts past the cursor, trusted
-    // as the head is; a cache too short for the page sends the page to the general path.
-    const sets = await Promise.all(
-      authors.map((a) => {
-        const key = keys.authorPosts(a);
-        return Promise.all([
-          redis.zrange(key, max, "-inf", "BYSCORE", "REV", "LIMIT", 0, n),
-          redis.zcard(key),
-          cursor ? redis.zscore(key, HEAD_SENTINEL) : null,
-        ]);
-      }),
-    );
+    // Each pull author's cached posts, trusted as the head is (a cache too short for the page
+    // sends the page to the general path): from the process's memory, the others' whole sets
+    // in round-trip 2 (at most AUTHOR_CACHE_POSTS ids each).
+    const lists = await authorLists(deps, redis, authors);
     const merged = new Set(page);
-    for (const [posts, size, marker] of sets) {
-      const theirs = trusted(r, posts, size, marker, config.AUTHOR_CACHE_POSTS);
+    for (const list of lists) {
+      // The whole set: complete when the sentinel is in it, its size is its length.
+      if (!list.includes(HEAD_SENTINEL)) return null;
+      const theirs = trusted(r, list, list.length, HEAD_SENTINEL, config.AUTHOR_CACHE_POSTS);
       if (!theirs) return null;
       for (const id of theirs.slice(0, want)) merged.add(id);
     }
@@ -122,6 +117,29 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
     liked ? redis.call(...liked) : null,
   ]);
   return skeletonOf(ids, page.length > limit, stats, flags as number[] | null);
+}
+
+/**
+ * Pull authors' cached post sets, newest first with their markers: from memory, else one ZRANGE
+ * each in one round-trip; a complete one fetched is kept in memory unless an invalidation came
+ * while it was read.
+ */
+async function authorLists(
+  deps: Deps,
+  redis: Redis,
+  authors: readonly string[],
+): Promise<readonly string[][]> {
+  const memory = liveMemory(deps);
+  const generation = memory?.generation() ?? 0;
+  return Promise.all(
+    authors.map(async (a) => {
+      const kept = memory?.authorPosts.get(a);
+      if (kept) return kept.ids as string[];
+      const ids = (await redis.call("zrange", keys.authorPosts(a), "0", "-1", "REV")) as string[];
+      if (ids.includes(HEAD_SENTINEL)) memory?.fill(memory.authorPosts, generation, a, { ids });
+      return ids;
+    }),
+  );
 }
 
 /** Whether id a is lower than id b (decimal strings of positive integers). */

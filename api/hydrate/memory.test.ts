@@ -42,7 +42,7 @@ describe("memory cache", () => {
     expect(m.users.get(user.id)).toBeUndefined();
   });
 
-  test("invalidations drop a post (and its rendered JSON) or a user; anything else empties all", () => {
+  test("invalidations drop a post (and its rendered JSON), a user or an author's posts; anything else empties all", () => {
     const m = createMemoryCache(config);
     m.posts.set(post.id, post);
     m.rendered.set(post.id, { post, author: user, json: "{", until: Number.POSITIVE_INFINITY });
@@ -53,9 +53,14 @@ describe("memory cache", () => {
     expect(m.users.get(user.id)).toBe(user);
     m.invalidate(`u:${user.id}`);
     expect(m.users.get(user.id)).toBeUndefined();
+    m.authorPosts.set(user.id, { ids: [post.id] });
+    m.invalidate(`a:${user.id}`);
+    expect(m.authorPosts.get(user.id)).toBeUndefined();
+    m.authorPosts.set(user.id, { ids: [post.id] });
     m.posts.set(post.id, post);
     m.invalidate("?");
     expect(m.posts.size).toBe(0);
+    expect(m.authorPosts.size).toBe(0);
   });
 
   test("a fill that began before an invalidation is not stored", () => {
