@@ -27,7 +27,7 @@ export interface MemoryCache {
   /**
    * A pull author's cached posts (their Redis set, markers included, newest first), kept only
    * when complete. Every reader of the author reads the same list: in memory, a page of a reader
-   * of nine pull authors no longer sends eighteen commands for them. Dropped by "a:<author id>",
+   * of eight pull authors (the 1M seed's average) no longer sends sixteen commands for them. Dropped by "a:<author id>",
    * which the projector publishes after each post of theirs (core/cache.ts pushToAuthorCache).
    */
   authorPosts: LRUCache<string, { ids: readonly string[] }>;
