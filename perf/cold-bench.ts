@@ -18,7 +18,7 @@ import { phases } from "../db/seed.ts";
 import { commitOf } from "./chaos/stack.ts";
 import { postmasterPid, treeSeconds } from "./proc.ts";
 import { isActive, type SeedParams, userId } from "./seed/model.ts";
-import { helloWorld, tokenScript, wrk } from "./wrk.ts";
+import { appendRow, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -60,11 +60,6 @@ for (let i = 0; i < readers.length; i += 500) {
   );
 }
 
-async function redisStats(): Promise<{ cpu: number; commands: number }> {
-  const info = `${await redis.info("cpu")}${await redis.info("stats")}`;
-  const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
-  return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
-}
 async function pgXacts(): Promise<number> {
   const [row] = await sql<{ n: string }[]>`
     SELECT (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname = current_database()`;
@@ -81,7 +76,7 @@ const script = await tokenScript("/feed?limit=20", tokens, readers.length);
 const snap = async () => ({
   api: await treeSeconds(apiPid),
   pg: await treeSeconds(pg),
-  redis: await redisStats(),
+  redis: await redisStats(redis),
   xacts: await pgXacts(),
 });
 const before = await snap();
@@ -116,17 +111,15 @@ if (args.report) {
   const file = `perf/reports/${date}-cold.md`;
   const r = result;
   const row = `| ${r.commit} | ${r.readers} | ${r.helloRate} | ${r.coldRate} | ${r.share.toFixed(3)} | ${r.apiUs} | ${r.pgUs} | ${r.redisUs} | ${r.pgXacts.toFixed(2)} | ${r.redisCommands.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.non2xx} |\n`;
-  const exists = await Bun.file(file).exists();
-  const head = exists
-    ? ""
-    : `# Cold GET /feed against hello-world (${date})\n\n` +
-      "`bun perf/cold-bench.ts --report` on `./dev up` over the 1M seed: active seeded readers whose head, " +
-      `pull-author list and seen-today mark were deleted, each read once, wrk -t1 -c${CONNECTIONS} ` +
-      "(its own process); hello-world in its own process in the same run. CPU per read from /proc (api, " +
-      "PostgreSQL) and INFO (Redis); PostgreSQL transactions from pg_stat_database. One row per run, newest last.\n\n" +
-      "| commit | readers | hello req/s | cold req/s | share | api µs | PG µs | Redis µs | PG xacts | Redis cmds | p50 ms | p99 ms | non-2xx |\n" +
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  await Bun.write(file, (exists ? await Bun.file(file).text() : head) + row);
+  const head =
+    `# Cold GET /feed against hello-world (${date})\n\n` +
+    "`bun perf/cold-bench.ts --report` on `./dev up` over the 1M seed: active seeded readers whose head, " +
+    `pull-author list and seen-today mark were deleted, each read once, wrk -t1 -c${CONNECTIONS} ` +
+    "(its own process); hello-world in its own process in the same run. CPU per read from /proc (api, " +
+    "PostgreSQL) and INFO (Redis); PostgreSQL transactions from pg_stat_database. One row per run, newest last.\n\n" +
+    "| commit | readers | hello req/s | cold req/s | share | api µs | PG µs | Redis µs | PG xacts | Redis cmds | p50 ms | p99 ms | non-2xx |\n" +
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  await appendRow(file, head, row);
   say(`appended to ${file}`);
 }
 await sql.end();

@@ -15,7 +15,7 @@ import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
 import { commitOf } from "./chaos/stack.ts";
 import { postmasterPid, treeSeconds } from "./proc.ts";
-import { helloWorld, tokenScript, wrk } from "./wrk.ts";
+import { appendRow, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,12 +37,6 @@ const base = `http://127.0.0.1:${config.PORT}`;
 const sql = createSql({ url: config.DATABASE_URL, max: 4 });
 const redis = createRedis(config, "feed-read-bench");
 const say = (m: string) => console.log(`==> ${m}`);
-
-async function redisStats(): Promise<{ cpu: number; commands: number }> {
-  const info = `${await redis.info("cpu")}${await redis.info("stats")}`;
-  const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
-  return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
-}
 
 const apiPid = (await Bun.file(".dev/pids/api.pid").text()).trim();
 
@@ -100,13 +94,13 @@ const hw = await helloWorld({ connections: CONNECTIONS, seconds: SECONDS });
 
 say(`cached GET /feed?limit=20: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s over ${READERS} readers`);
 const pg = await postmasterPid(sql);
-const before = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
+const before = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats(redis) };
 const feed = await wrk(`${base}/feed?limit=20`, {
   connections: CONNECTIONS,
   seconds: SECONDS,
   script: luaFile,
 });
-const after = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats() };
+const after = { api: await treeSeconds(apiPid), pg: await treeSeconds(pg), redis: await redisStats(redis) };
 const per = (s: number) => Math.round((s / feed.requests) * 1e6);
 const result = {
   commit: commitOf(),
@@ -129,17 +123,15 @@ if (args.report) {
   const date = new Date().toISOString().slice(0, 10);
   const file = `perf/reports/${date}-read.md`;
   const row = `| ${result.commit} | ${result.helloRate} | ${result.feedRate} | ${result.ratio.toFixed(3)} | ${result.apiUs} | ${result.redisUs} | ${result.pgUs} | ${result.redisCommands.toFixed(1)} | ${result.feedP50.toFixed(1)} | ${result.feedP99.toFixed(1)} | ${result.non2xx} |\n`;
-  const exists = await Bun.file(file).exists();
-  const head = exists
-    ? ""
-    : `# Cached GET /feed against hello-world (${date})\n\n` +
-      `\`bun perf/read-bench.ts --report\` on \`./dev up\`: ${READERS} warm readers, 20 text posts in each feed, ` +
-      `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s for each (wrk in its own process), hello-world in its own process. ` +
-      "CPU per read from /proc (api, PostgreSQL) and INFO (Redis); Redis commands per read from INFO stats. " +
-      "One row per run, newest last.\n\n" +
-      "| commit | hello req/s | feed req/s | share | api µs/read | Redis µs/read | PG µs/read | Redis cmds/read | p50 ms | p99 ms | non-2xx |\n" +
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  await Bun.write(file, (exists ? await Bun.file(file).text() : head) + row);
+  const head =
+    `# Cached GET /feed against hello-world (${date})\n\n` +
+    `\`bun perf/read-bench.ts --report\` on \`./dev up\`: ${READERS} warm readers, 20 text posts in each feed, ` +
+    `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s for each (wrk in its own process), hello-world in its own process. ` +
+    "CPU per read from /proc (api, PostgreSQL) and INFO (Redis); Redis commands per read from INFO stats. " +
+    "One row per run, newest last.\n\n" +
+    "| commit | hello req/s | feed req/s | share | api µs/read | Redis µs/read | PG µs/read | Redis cmds/read | p50 ms | p99 ms | non-2xx |\n" +
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  await appendRow(file, head, row);
   say(`appended to ${file}`);
 }
 await sql.end();

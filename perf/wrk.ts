@@ -1,5 +1,7 @@
 // wrk in its own process, and an Elysia hello-world beside it: the read benchmarks' method
-// (issue 12), so that rates are reported as a share of a baseline measured in the same run.
+// (issue 12), so that rates are reported as a share of a baseline measured in the same run; and
+// what read-bench.ts and cold-bench.ts share besides (Redis's counters, report rows).
+import type { RedisClient } from "../core/redis.ts";
 import { treeSeconds } from "./proc.ts";
 
 export interface WrkResult {
@@ -102,4 +104,17 @@ export async function helloWorld(o: {
   } finally {
     hello.kill();
   }
+}
+
+/** Redis's CPU seconds so far (INFO cpu) and the commands it has processed (INFO stats). */
+export async function redisStats(redis: RedisClient): Promise<{ cpu: number; commands: number }> {
+  const info = `${await redis.info("cpu")}${await redis.info("stats")}`;
+  const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
+}
+
+/** Appends a table row to a report, starting the file with `head` when it does not exist yet. */
+export async function appendRow(file: string, head: string, row: string): Promise<void> {
+  const exists = await Bun.file(file).exists();
+  await Bun.write(file, (exists ? await Bun.file(file).text() : head) + row);
 }

@@ -20,18 +20,21 @@ afterAll(async () => {
   await db.close();
 });
 
+/** Posts as the token's user through the app; the new post's id. */
+const postAs = (api: ReturnType<typeof testApp>) => async (token: string, text: string) =>
+  (
+    await api.call("POST", "/posts", {
+      token,
+      json: { text },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    })
+  ).body.id as string;
+
 describe("pages from the caches alone", () => {
   test("equal the general path's, for push and pull readers, at every cursor", async () => {
     const api = testApp(db);
     const proj = await startTestProjector(db);
-    const post = async (token: string, text: string) =>
-      (
-        await api.call("POST", "/posts", {
-          token,
-          json: { text },
-          headers: { "idempotency-key": crypto.randomUUID() },
-        })
-      ).body.id as string;
+    const post = postAs(api);
     const star = await db.makeUser(); // pulled: three followers
     const friend = await db.makeUser(); // pushed
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => db.makeUser()));
@@ -85,14 +88,7 @@ describe("pages from the caches alone", () => {
   test("pull authors' posts come from memory until they post again", async () => {
     const api = testApp(db);
     const proj = await startTestProjector(db);
-    const post = async (token: string, text: string) =>
-      (
-        await api.call("POST", "/posts", {
-          token,
-          json: { text },
-          headers: { "idempotency-key": crypto.randomUUID() },
-        })
-      ).body.id as string;
+    const post = postAs(api);
     const star = await db.makeUser(); // pulled: three followers
     const readers = await Promise.all([1, 2, 3].map(() => db.makeUser()));
     for (const r of readers)
