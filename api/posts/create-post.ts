@@ -1,3 +1,4 @@
+import type { CachedPost } from "../../core/cache.ts";
 import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
@@ -6,7 +7,7 @@ import { attachPostImage, insertPost } from "../../db/posts.ts";
 import { type DraftEvent, runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
-import { presentPost, type WirePost } from "../hydrate/present.ts";
+import { postMediaKeys, presentPost, signedUrls, userMediaKeys, type WirePost } from "../hydrate/present.ts";
 import { checkImage } from "../media/validate-image.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
@@ -39,12 +40,15 @@ export async function createPost(
   };
 
   let stored: string | null = null;
+  // The new post as committed, for the answer: built from it and the viewer's card, not read back.
+  let created: CachedPost | null = null;
   try {
     const out = await runCommand<WirePost>(
       deps,
       { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body: fingerprintBody },
       async (tx) => {
         const post = await insertPost(tx, viewer.id, parsed.data.text);
+        created = { ...post, image_variants: null };
         const events: DraftEvent[] = [
           {
             type: "PostCreated",
@@ -67,6 +71,7 @@ export async function createPost(
             width: image.width,
             height: image.height,
           });
+          created = { ...created, image_key: key, image_width: image.width, image_height: image.height };
           events.push({
             type: "PostImageUploaded",
             actorId: viewer.id,
@@ -82,6 +87,14 @@ export async function createPost(
         };
       },
     );
+    if (!out.replayed && created) {
+      // No statement to answer: nobody can have liked it yet, and its thumbnail comes later.
+      const post: CachedPost = created;
+      const { urls } = await signedUrls(deps, [...userMediaKeys(viewer), ...postMediaKeys(post)]);
+      return { ...out, body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }, urls) };
+    }
+    // A replay: the stored answer has no presigned URLs (they would have expired), and the post
+    // may have been liked since.
     const [fresh] = await hydratePosts(deps, viewer.id, [out.body.id]);
     return { ...out, body: fresh ?? out.body };
   } catch (e) {

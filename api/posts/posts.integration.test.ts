@@ -48,6 +48,19 @@ describe("POST /posts — happy", () => {
     });
     const fetched = await api.call("GET", `/posts/${r.body.id}`, { token: u.token });
     expect(fetched.body).toEqual(r.body);
+
+    // The 201 is built from the inserted row and the viewer's card, not read back: BEGIN, the
+    // key's lock, its lookup, the post, the outbox row, the stored answer, COMMIT, and the
+    // outbox row marked published.
+    db.resetCount();
+    const second = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "again" },
+      headers: { "idempotency-key": key() },
+    });
+    expect(second.status).toBe(201);
+    expect(db.queryCount()).toBe(8);
+    expect((await api.call("GET", `/posts/${second.body.id}`, { token: u.token })).body).toEqual(second.body);
   });
 
   test("500 characters (counted as characters, not bytes) are accepted", async () => {
