@@ -2,6 +2,7 @@ import type { Config } from "../core/config.ts";
 import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import type { Sql } from "../db/client.ts";
+import type { PublishedMarks } from "./commands/run-command.ts";
 import type { ReaderTouches } from "./feed/reader-touches.ts";
 import type { MemoryCache } from "./hydrate/memory.ts";
 import type { ApiMetrics } from "./metrics.ts";
@@ -45,6 +46,8 @@ export interface Deps {
    * Without it each is written on the read's path.
    */
   touches?: ReaderTouches;
+  /** Published outbox rows, marked in batches (api/commands/run-command.ts); without it, one by one. */
+  publishedMarks?: PublishedMarks;
   /** Structured log lines (JSON); tests leave it out. */
   log?: (line: Record<string, unknown>) => void;
 }

@@ -5,6 +5,7 @@ import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
 import { createApp } from "./app.ts";
+import { PublishedMarks } from "./commands/run-command.ts";
 import type { Lifecycle } from "./deps.ts";
 import { ReaderTouches } from "./feed/reader-touches.ts";
 import { createMemoryCache } from "./hydrate/memory.ts";
@@ -66,10 +67,14 @@ const deps = {
   hooks,
   memory,
   touches: undefined as ReaderTouches | undefined,
+  publishedMarks: undefined as PublishedMarks | undefined,
 };
 // Readers' first reads of the day, written to feed_readers in batches (and flushed on SIGTERM).
 const touches = new ReaderTouches({ ...deps, log });
 deps.touches = touches;
+// Published outbox rows, marked in batches (and flushed on SIGTERM).
+const publishedMarks = new PublishedMarks({ ...deps, log });
+deps.publishedMarks = publishedMarks;
 const app = createApp(deps, { log });
 const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
 const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
@@ -94,7 +99,7 @@ async function shutdown(signal: string) {
   }
   // Queries of handlers the deadline already answered for may still be running: a short grace.
   memory.close();
-  await touches.flush().catch(() => {});
+  await Promise.allSettled([touches.flush(), publishedMarks.flush()]);
   await Promise.allSettled([sql.end({ timeout: 2 }), readSql.end({ timeout: 2 }), redis.quit()]);
   log({ level: "info", msg: "stopped" });
   process.exit(drained ? 0 : 1);

@@ -30,6 +30,8 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
   };
   // As in main.ts: readers' first reads of the day are written in batches; tests that look at
   // feed_readers call deps.touches.flush() first (or pass extra.touches: undefined).
+  // Unlike main.ts, each command marks its own outbox rows published unless extra.publishedMarks
+  // is given: tests count a request's statements, and a batched UPDATE could land in another's.
   if (!("touches" in extra)) {
     const touches = new ReaderTouches(deps);
     deps.touches = touches;

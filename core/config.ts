@@ -163,6 +163,8 @@ const schema = z.object({
   RETRY_MAX_MS: int(10_000, 1, 600_000),
   SWEEP_INTERVAL_MS: int(1_000, 10, 600_000),
   OUTBOX_GRACE_MS: int(5_000, 0, 600_000),
+  // The api marks published outbox rows in one UPDATE this often, not one per command.
+  OUTBOX_MARK_FLUSH_MS: int(10, 0, 1_000),
   FANOUT_PULL_THRESHOLD: int(10_000, 1),
   FANOUT_BATCH_SIZE: int(2_000, 1, 100_000),
   // Authors with more followers are fanned out by the lane, batch by batch, not inline.

@@ -8,6 +8,7 @@ import { publishEvents } from "../../core/streams.ts";
 import type { Tx } from "../../db/client.ts";
 import { findStoredResponse, storeResponse, tryLockKey } from "../../db/idempotency.ts";
 import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
+import { Batcher } from "../batcher.ts";
 import type { Deps } from "../deps.ts";
 
 // The write path of every command: one transaction that reserves the idempotency key, writes
@@ -174,10 +175,13 @@ async function publishCommitted(deps: Deps, rows: OutboxRow[]): Promise<void> {
     );
     if (!sent) return;
     for (const r of rows) deps.metrics.eventsPublished.inc({ type: String(r.event.type) });
-    await markPublished(
-      deps.sql,
-      rows.map((r) => r.id),
-    );
+    // Marked in a batch a few ms later when the process has one (PublishedMarks below).
+    if (deps.publishedMarks) for (const r of rows) deps.publishedMarks.add(r.id);
+    else
+      await markPublished(
+        deps.sql,
+        rows.map((r) => r.id),
+      );
   } catch (e) {
     console.error(
       JSON.stringify({
@@ -186,5 +190,22 @@ async function publishCommitted(deps: Deps, rows: OutboxRow[]): Promise<void> {
         error: String(e),
       }),
     );
+  }
+}
+
+/**
+ * Outbox rows this process has published, marked in one UPDATE every OUTBOX_MARK_FLUSH_MS
+ * instead of one statement and commit per command. A mark lost with the process (or still
+ * waiting past OUTBOX_GRACE_MS) makes the sweeper publish the row again: the event's handlers
+ * are idempotent (processed_events), so a repeat changes nothing.
+ */
+export class PublishedMarks extends Batcher<string> {
+  constructor(deps: Pick<Deps, "sql" | "config" | "log">) {
+    super((ids) => markPublished(deps.sql, ids), {
+      flushMs: deps.config.OUTBOX_MARK_FLUSH_MS,
+      max: 1_000,
+      onError: (e) =>
+        deps.log?.({ level: "warn", msg: "outbox rows not marked published; retrying", error: String(e) }),
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { runCommands } from "../../core/redis.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { touchReaders } from "../../db/feed.ts";
+import { Batcher } from "../batcher.ts";
 import type { Deps } from "../deps.ts";
 
 // Fan-out skips readers who have not read for FEED_ACTIVE_DAYS (feed_readers). A reader's first
@@ -27,55 +28,14 @@ export async function writeTouches(deps: TouchDeps, ids: readonly string[]): Pro
   ).catch(() => {}); // without the mark the next read touches again: harmless
 }
 
-export class ReaderTouches {
-  private pending = new Set<string>();
-  private writing = new Set<string>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private flushing: Promise<void> | null = null;
-
-  constructor(private readonly deps: TouchDeps) {}
-
-  /** True while this reader's touch waits to be written or is being written. */
-  has(id: string): boolean {
-    return this.pending.has(id) || this.writing.has(id);
-  }
-
-  add(id: string): void {
-    this.pending.add(id);
-    if (this.pending.size >= BATCH_MAX) void this.flush();
-    else this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, this.deps.config.READER_TOUCH_FLUSH_MS);
-    this.timer.unref?.();
-  }
-
-  /** Writes what is pending now (after any write in progress); a failed batch is tried again later. */
-  async flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    while (this.flushing) await this.flushing;
-    if (this.pending.size === 0) return;
-    const ids = [...this.pending];
-    this.writing = this.pending;
-    this.pending = new Set();
-    this.flushing = writeTouches(this.deps, ids)
-      .catch((e: unknown) => {
-        for (const id of ids) this.pending.add(id);
-        this.deps.log?.({ level: "warn", msg: "reader touches not written; retrying", error: String(e) });
-        this.schedule();
-      })
-      .finally(() => {
-        this.writing = new Set();
-        this.flushing = null;
-      });
-    await this.flushing;
+/** Readers' touches, batched (api/batcher.ts). */
+export class ReaderTouches extends Batcher<string> {
+  constructor(deps: TouchDeps) {
+    super((ids) => writeTouches(deps, ids), {
+      flushMs: deps.config.READER_TOUCH_FLUSH_MS,
+      max: BATCH_MAX,
+      onError: (e) =>
+        deps.log?.({ level: "warn", msg: "reader touches not written; retrying", error: String(e) }),
+    });
   }
 }
