@@ -1,4 +1,4 @@
-import type { CachedPost } from "../../core/cache.ts";
+import { type CachedPost, cacheLikeCounts, cachePosts } from "../../core/cache.ts";
 import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
@@ -48,7 +48,16 @@ export async function createPost(
       { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body: fingerprintBody },
       async (tx) => {
         const post = await insertPost(tx, viewer.id, parsed.data.text);
-        created = { ...post, image_variants: null };
+        // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
+        created = {
+          id: post.id,
+          author_id: post.author_id,
+          text: post.text,
+          image_key: null,
+          image_width: null,
+          image_height: null,
+          image_variants: null,
+        };
         const events: DraftEvent[] = [
           {
             type: "PostCreated",
@@ -84,6 +93,16 @@ export async function createPost(
           // below is hydrated fresh.
           body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
           events,
+          // The body and its zero count in Redis, as a read would leave them: its followers'
+          // first pages then find it there.
+          updateCaches: async () => {
+            if (!created) return;
+            const ttl = deps.config.CACHE_TTL_SECONDS;
+            await Promise.all([
+              cachePosts(deps.redis, [created], ttl),
+              cacheLikeCounts(deps.redis, [{ post_id: created.id, like_count: 0 }], ttl),
+            ]).catch(() => {});
+          },
         };
       },
     );
