@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { createRedis } from "../core/redis.ts";
 import { createSql } from "../db/client.ts";
 import { insertOwnFeedItem } from "../db/projections.ts";
-import { openTestDb, type TestDb, waitFor } from "../db/testing.ts";
+import { openTestDb, privateRedis, type TestDb, waitFor } from "../db/testing.ts";
 import { testApp } from "./testing.ts";
 
 // A backing service that is down or hung is not the client's mistake. Without PostgreSQL the api
@@ -123,41 +119,16 @@ describe("Redis unreachable", () => {
 });
 
 describe("a real Redis killed, and hung", () => {
-  let dir: string;
-  let server: Subprocess;
-  const port = 7391;
-
-  async function startServer() {
-    server = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
-      { stdout: "ignore", stderr: "ignore" },
-    );
-    const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}/0` }, "feed-test-probe");
-    probe.on("error", () => {});
-    const pong = () =>
-      probe.ping().then(
-        (p) => p === "PONG",
-        () => false,
-      );
-    await waitFor(pong, 10_000, "redis-server");
-    probe.disconnect();
-  }
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "feed-hung-redis-"));
-    await startServer();
-  });
-  afterAll(() => {
-    server.kill("SIGCONT");
-    server.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const redisServer = privateRedis();
+  beforeAll(() => redisServer.start());
+  afterAll(() => redisServer.stop());
 
   test("killed: the api's fail-fast client does not wait out its retries; it reconnects by itself", {
     timeout: 20_000,
   }, async () => {
     // A command timeout far above the test's own: only failing fast can make this pass.
     const redis = createRedis(
-      { REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_COMMAND_TIMEOUT_MS: 60_000 },
+      { REDIS_URL: redisServer.url, REDIS_COMMAND_TIMEOUT_MS: 60_000 },
       "feed-test-fail-fast",
       { failFast: true },
     );
@@ -166,12 +137,12 @@ describe("a real Redis killed, and hung", () => {
       const u = await userWithPost();
       const app = testApp(db, {}, { redis, config: withAuthLimit });
       await waitFor(() => redis.status === "ready", 5_000, "the first connection");
-      server.kill("SIGKILL");
-      await server.exited;
+      redisServer.server().kill("SIGKILL");
+      await redisServer.server().exited;
       await waitFor(() => redis.status !== "ready", 5_000, "the client to see the connection drop");
       await expectReadsFromPostgres(app, u);
       await expectRedisNeeded(app);
-      await startServer();
+      await redisServer.start();
       await waitFor(() => redis.status === "ready", 10_000, "the reconnect");
       expect((await app.call("GET", "/ready")).status).toBe(200);
     } finally {
@@ -184,7 +155,7 @@ describe("a real Redis killed, and hung", () => {
   }, async () => {
     // The connection stays open and nothing answers: only the command timeout ends the wait.
     const redis = createRedis(
-      { REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_COMMAND_TIMEOUT_MS: 300 },
+      { REDIS_URL: redisServer.url, REDIS_COMMAND_TIMEOUT_MS: 300 },
       "feed-test-hung",
     );
     redis.on("error", () => {});
@@ -192,10 +163,10 @@ describe("a real Redis killed, and hung", () => {
       const u = await userWithPost();
       const app = testApp(db, {}, { redis, config: withAuthLimit });
       expect((await app.call("GET", "/feed", { token: u.token })).status).toBe(200);
-      server.kill("SIGSTOP");
+      redisServer.server().kill("SIGSTOP");
       await expectReadsFromPostgres(app, u);
       await expectRedisNeeded(app);
-      server.kill("SIGCONT");
+      redisServer.server().kill("SIGCONT");
       await waitFor(async () => (await app.call("GET", "/ready")).status === 200);
     } finally {
       redis.disconnect();

@@ -56,6 +56,10 @@ const lifecycle: Lifecycle = { draining: false };
 // Used only while subscribed to the invalidation channel (it subscribes again after reconnects).
 const memory = createMemoryCache(config);
 void memory.subscribe(redis);
+// Readers' first reads of the day and published outbox rows, written in batches (and flushed
+// on SIGTERM).
+const touches = new ReaderTouches({ sql, redis, config, log });
+const publishedMarks = new PublishedMarks({ sql, config, log });
 const deps = {
   sql,
   readSql,
@@ -66,15 +70,9 @@ const deps = {
   lifecycle,
   hooks,
   memory,
-  touches: undefined as ReaderTouches | undefined,
-  publishedMarks: undefined as PublishedMarks | undefined,
+  touches,
+  publishedMarks,
 };
-// Readers' first reads of the day, written to feed_readers in batches (and flushed on SIGTERM).
-const touches = new ReaderTouches({ ...deps, log });
-deps.touches = touches;
-// Published outbox rows, marked in batches (and flushed on SIGTERM).
-const publishedMarks = new PublishedMarks({ ...deps, log });
-deps.publishedMarks = publishedMarks;
 const app = createApp(deps, { log });
 const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
 const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);

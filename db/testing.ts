@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { type Config, loadTestConfig, testChildEnv } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
 import { createBlockingRedis, createRedis, isCluster, type RedisClient } from "../core/redis.ts";
@@ -120,6 +124,47 @@ export function freePort(): number {
   const port = probe.port!;
   probe.stop(true);
   return port;
+}
+
+/**
+ * A redis-server of a suite's own, to kill (SIGKILL) or hang (SIGSTOP) without touching the
+ * shared test Redis: on a free port, with no persistence. `start` (again after a kill) resolves
+ * once it answers PING; `stop` resumes and kills it and removes its directory.
+ */
+export function privateRedis(): {
+  url: string;
+  server(): Subprocess;
+  start(): Promise<void>;
+  stop(): void;
+} {
+  const port = freePort();
+  const dir = mkdtempSync(join(tmpdir(), "feed-private-redis-"));
+  let server: Subprocess | null = null;
+  const url = `redis://127.0.0.1:${port}/0`;
+  return {
+    url,
+    server: () => server!,
+    async start() {
+      server = Bun.spawn(
+        ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+        { stdout: "ignore", stderr: "ignore" },
+      );
+      const probe = createRedis({ REDIS_URL: url }, "feed-test-probe");
+      probe.on("error", () => {});
+      const pong = () =>
+        probe.ping().then(
+          (p) => p === "PONG",
+          () => false,
+        );
+      await waitFor(pong, 10_000, "redis-server");
+      probe.disconnect();
+    },
+    stop() {
+      server?.kill("SIGCONT");
+      server?.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -101,8 +101,8 @@ async function pageFromCaches(r: PageRequest): Promise<FeedSkeleton | null> {
     const merged = new Set(page);
     for (const list of lists) {
       // The whole set: complete when the sentinel is in it, its size is its length.
-      if (!list.includes(HEAD_SENTINEL)) return null;
-      const theirs = trusted(r, list, list.length, HEAD_SENTINEL, config.AUTHOR_CACHE_POSTS);
+      const sentinel = list.includes(HEAD_SENTINEL) ? HEAD_SENTINEL : null;
+      const theirs = trusted(r, list, list.length, sentinel, config.AUTHOR_CACHE_POSTS);
       if (!theirs) return null;
       for (const id of theirs.slice(0, want)) merged.add(id);
     }

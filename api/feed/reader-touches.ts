@@ -13,7 +13,7 @@ import type { Deps } from "../deps.ts";
 // with a crash is made again on the reader's next read.
 
 /** How long a reader's touch is remembered as written: a day, the mark's meaning. */
-export const SEEN_TTL_SECONDS = 86_400;
+const SEEN_TTL_SECONDS = 86_400;
 /** A batch this large is written at once, whatever the timer. */
 const BATCH_MAX = 1_000;
 

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { createRedis } from "../../core/redis.ts";
 import { keys, POPULAR_MARKER } from "../../core/redis-keys.ts";
-import { holdTableLock, openTestDb, type TestDb, waitFor, waitsOnLock } from "../../db/testing.ts";
+import {
+  holdTableLock,
+  openTestDb,
+  privateRedis,
+  type TestDb,
+  waitFor,
+  waitsOnLock,
+} from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { testApp } from "../testing.ts";
 
@@ -85,29 +88,15 @@ describe("the empty ranking", () => {
 });
 
 describe("Redis hanging during the cache fill", () => {
-  let dir: string;
-  let server: Subprocess;
-  // Fixed ports of this worktree's tests: 9700-9799.
-  const port = 9731;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "feed-popular-redis-"));
-    server = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
-      { stdout: "ignore", stderr: "ignore" },
-    );
-  });
-  afterAll(() => {
-    server.kill("SIGCONT");
-    server.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const redisServer = privateRedis();
+  beforeAll(() => redisServer.start());
+  afterAll(() => redisServer.stop());
 
   test("the answer still comes from PostgreSQL: the fill goes through the breaker, like every other read's", {
     timeout: 20_000,
   }, async () => {
     const redis = createRedis(
-      { REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_COMMAND_TIMEOUT_MS: 300 },
+      { REDIS_URL: redisServer.url, REDIS_COMMAND_TIMEOUT_MS: 300 },
       "feed-test-popular",
     );
     redis.on("error", () => {});
@@ -118,20 +107,24 @@ describe("Redis hanging during the cache fill", () => {
                  SELECT shard, id, 1, created_at FROM posts WHERE id = ${p}`;
     const lock = await holdTableLock(db.sql, "post_stats", "ACCESS EXCLUSIVE");
     try {
-      await waitFor(async () => (await redis.ping().catch(() => "")) === "PONG", 10_000, "redis-server");
+      await waitFor(
+        async () => (await redis.ping().catch(() => "")) === "PONG",
+        10_000,
+        "the client's connection",
+      );
       const app = testApp(db, {}, { redis });
       // The cache misses while Redis answers; the request then waits on PostgreSQL's ranking…
       const pending = app.call("GET", "/posts/popular", { token: alice.token });
       await waitFor(() => waitsOnLock(db.sql, "%post_stats%"), 10_000, "the ranking to wait on the lock");
       // …and Redis hangs before the fill.
-      server.kill("SIGSTOP");
+      redisServer.server().kill("SIGSTOP");
       await lock.release();
       const r = await pending;
       expect(r.status).toBe(200);
       expect(r.body.items.map((i: { id: string }) => i.id)).toEqual([p]);
     } finally {
       await lock.release();
-      server.kill("SIGCONT");
+      redisServer.server().kill("SIGCONT");
       redis.disconnect();
     }
   });
