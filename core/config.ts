@@ -169,6 +169,10 @@ const schema = z.object({
   FANOUT_BATCH_SIZE: int(2_000, 1, 100_000),
   // Authors with more followers are fanned out by the lane, batch by batch, not inline.
   FANOUT_INLINE_MAX: int(1_000, 0, 1_000_000),
+  // Lane workers per projector: each works one job's batch at a time (jobs claimed SKIP LOCKED).
+  FANOUT_LANE_WORKERS: int(2, 1, 64),
+  // Feeds owed a trim after fan-out are trimmed together, off the insert path, this often.
+  FEED_TRIM_FLUSH_MS: int(500, 0, 60_000),
   FOLLOW_BACKFILL_POSTS: int(50, 0, 1000),
   FEED_MAX_ITEMS: int(1_000, 10, 100_000),
   FEED_CACHE_ITEMS: int(300, 10, 10_000),

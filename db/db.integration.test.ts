@@ -122,7 +122,7 @@ describe("follow and unfollow races", () => {
     const first = await insertPost(db.sql, author.id, "first");
     const second = await insertPost(db.sql, author.id, "second");
     const batch = (tx: Tx, postId: string) =>
-      fanOutBatch(tx, { postId, authorId: author.id, afterFollower: "0", limit: 100, activeDays: 7 });
+      fanOutBatch(tx, { postId, authorId: author.id, afterFollower: "0", limit: 100 });
 
     const held = gate();
     let inserted = -1;

@@ -84,7 +84,7 @@ export async function feedSources(sql: AnySql, r: FeedSourcesRequest): Promise<F
                                                     ELSE 'infinity'::timestamptz END, ${afterId}::bigint)
                  ORDER BY p.created_at DESC, p.id DESC LIMIT ${r.pagePullLimit})))
                 FROM paging g), '[]'::json) AS pull_page,
-      ${r.returningAfterDays > 0} AND coalesce((SELECT last_read_at < now() - make_interval(days => ${r.returningAfterDays})
+      ${r.returningAfterDays > 0} AND coalesce((SELECT away OR last_read_at < now() - make_interval(days => ${r.returningAfterDays})
                 FROM feed_readers WHERE user_id = ${r.userId}), false) AS returning`;
   return row!;
 }
@@ -152,27 +152,68 @@ export async function popularPosts(
 }
 
 /**
- * Records that a reader read their feed now; true when they are returning after more than
- * `activeDays` away (so fan-out skipped them and their user_feed must be rebuilt). A reader
- * with no row yet was never skipped: not returning. The read path calls it only for a returning
- * reader, before the rebuild: fan-out must see them active before the rebuild's snapshot is
- * taken, or a post fanned out in between would reach neither.
+ * Records that a reader read their feed now; true when they are returning: away (the sweep took
+ * them out of active_follows) or idle longer than `activeDays` (fan-out may have skipped them),
+ * so their user_feed must be rebuilt. A reader with no row yet was never skipped: not returning.
+ * The read path calls it only for a returning reader, before the rebuild: fan-out must see them
+ * active before the rebuild's snapshot is taken, or a post fanned out in between would reach
+ * neither. Their follows go back into active_follows in the same statement (see touchReaders).
  */
 export async function touchReader(sql: AnySql, userId: string, activeDays: number): Promise<boolean> {
   const [row] = await sql<{ returning: boolean | null }[]>`
-    WITH prev AS (SELECT last_read_at FROM feed_readers WHERE user_id = ${userId})
-    INSERT INTO feed_readers (user_id, last_read_at) VALUES (${userId}, now())
-    ON CONFLICT (user_id) DO UPDATE SET last_read_at = now()
-    RETURNING (SELECT last_read_at < now() - make_interval(days => ${activeDays}) FROM prev) AS returning`;
+    WITH prev AS (SELECT away, last_read_at FROM feed_readers WHERE user_id = ${userId}),
+    touched AS (
+      INSERT INTO feed_readers (user_id, last_read_at) VALUES (${userId}, now())
+      ON CONFLICT (user_id) DO UPDATE SET last_read_at = now(), away = false
+      RETURNING user_id
+    ), active AS (
+      INSERT INTO active_follows (followee_id, follower_id)
+      SELECT f.followee_id, f.follower_id FROM follows f JOIN touched t ON f.follower_id = t.user_id
+      ON CONFLICT DO NOTHING
+    )
+    SELECT (SELECT away OR last_read_at < now() - make_interval(days => ${activeDays}) FROM prev) AS returning`;
   return row?.returning === true;
 }
 
-/** Records that these readers read their feed now: the batched writer's one statement. */
+/**
+ * Records that these readers read their feed now: the batched writer's one statement. Each
+ * reader's follows are put back into active_follows every time (once a day per reader, an
+ * index probe per follow), not only when the row was away: the row's old state as this
+ * statement's snapshot saw it may predate a sweep that commits before the upsert gets the row,
+ * and the upsert waits for that sweep, so adding back unconditionally is what keeps the set exact.
+ */
 export async function touchReaders(sql: AnySql, userIds: readonly string[]): Promise<void> {
   await sql`
-    INSERT INTO feed_readers (user_id, last_read_at)
-    SELECT id, now() FROM unnest(${userIds as string[]}::bigint[]) AS id ORDER BY id
-    ON CONFLICT (user_id) DO UPDATE SET last_read_at = now()`;
+    WITH touched AS (
+      INSERT INTO feed_readers (user_id, last_read_at)
+      SELECT id, now() FROM unnest(${userIds as string[]}::bigint[]) AS id ORDER BY id
+      ON CONFLICT (user_id) DO UPDATE SET last_read_at = now(), away = false
+      RETURNING user_id
+    )
+    INSERT INTO active_follows (followee_id, follower_id)
+    SELECT f.followee_id, f.follower_id FROM follows f JOIN touched t ON f.follower_id = t.user_id
+    ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * Marks up to `limit` readers idle longer than `activeDays` away, and deletes their follows from
+ * active_follows, in one statement: fan-out stops writing for them, and their next read
+ * rebuilds their feed (touchReader). Their rows are locked: a read of theirs that commits first
+ * takes them out of this sweep, and one that comes later waits and then adds them back.
+ */
+export async function sweepAwayReaders(sql: AnySql, activeDays: number, limit: number): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`
+    WITH gone AS (
+      SELECT user_id FROM feed_readers
+      WHERE NOT away AND last_read_at < now() - make_interval(days => ${activeDays})
+      ORDER BY last_read_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    ), marked AS (
+      UPDATE feed_readers r SET away = true FROM gone g WHERE r.user_id = g.user_id
+    ), dropped AS (
+      DELETE FROM active_follows a USING gone g WHERE a.follower_id = g.user_id
+    )
+    SELECT count(*)::int AS n FROM gone`;
+  return r!.n;
 }
 
 /**

@@ -5,10 +5,22 @@ import { fanoutLockKey } from "./projections.ts";
 // they changed anything, so a command emits an event only for a real change and counters
 // built from events stay exact.
 
+/**
+ * A follow, and its active_follows row (sql/0013) unless the follower is away. The follower's
+ * feed_readers row is read locked: a sweep marking them away meanwhile is waited for and seen.
+ */
 export async function insertFollow(sql: AnySql, followerId: string, followeeId: string): Promise<boolean> {
   const rows = await sql`
-    INSERT INTO follows (follower_id, followee_id) VALUES (${followerId}, ${followeeId})
-    ON CONFLICT DO NOTHING RETURNING 1`;
+    WITH f AS (
+      INSERT INTO follows (follower_id, followee_id) VALUES (${followerId}, ${followeeId})
+      ON CONFLICT DO NOTHING RETURNING follower_id, followee_id
+    ), active AS (
+      INSERT INTO active_follows (followee_id, follower_id)
+      SELECT followee_id, follower_id FROM f
+      WHERE NOT coalesce((SELECT away FROM feed_readers WHERE user_id = f.follower_id FOR KEY SHARE), false)
+      ON CONFLICT DO NOTHING
+    )
+    SELECT 1 FROM f`;
   return rows.length === 1;
 }
 
@@ -17,6 +29,9 @@ export async function insertFollow(sql: AnySql, followerId: string, followeeId: 
 export async function deleteFollow(tx: Tx, followerId: string, followeeId: string): Promise<boolean> {
   await tx`SELECT pg_advisory_xact_lock(${fanoutLockKey(followeeId)})`;
   const rows = await tx`
+    WITH active AS (
+      DELETE FROM active_follows WHERE followee_id = ${followeeId} AND follower_id = ${followerId}
+    )
     DELETE FROM follows WHERE follower_id = ${followerId} AND followee_id = ${followeeId} RETURNING 1`;
   return rows.length === 1;
 }

@@ -34,7 +34,7 @@ export function fanoutLockKey(authorId: string): string {
  */
 export async function fanOutBatch(
   tx: Tx,
-  p: { postId: string; authorId: string; afterFollower: string; limit: number; activeDays: number },
+  p: { postId: string; authorId: string; afterFollower: string; limit: number },
 ): Promise<{ followers: string[]; inserted: number }> {
   // The author's fan-out lock, shared: an unfollow of this author takes it exclusively
   // (lockAuthorForUnfollow), so it waits until this batch's rows are in and its cleanup sees
@@ -45,17 +45,14 @@ export async function fanOutBatch(
   await tx`SELECT pg_advisory_xact_lock_shared(${fanoutLockKey(p.authorId)})`;
   const rows = await tx<{ follower_id: string; inserted: number }[]>`
     WITH batch AS (
-      SELECT follower_id FROM follows
+      -- Only followers who are not away (sql/0013_active_follows.sql): the rest get their feed
+      -- rebuilt when they return (db/feed.ts rebuildFeed).
+      SELECT follower_id FROM active_follows
       WHERE followee_id = ${p.authorId} AND follower_id > ${p.afterFollower}
       ORDER BY follower_id LIMIT ${p.limit}
     ), ins AS (
-      -- Readers away longer than FEED_ACTIVE_DAYS are skipped; their feed is rebuilt when they
-      -- return (db/feed.ts rebuildFeed). Readers with no feed_readers row count as active.
       INSERT INTO user_feed (user_id, post_id, author_id, created_at)
       SELECT b.follower_id, ${p.postId}, ${p.authorId}, id_time(${p.postId}) FROM batch b
-      WHERE NOT EXISTS (
-        SELECT 1 FROM feed_readers r
-        WHERE r.user_id = b.follower_id AND r.last_read_at < now() - make_interval(days => ${p.activeDays}))
       ON CONFLICT DO NOTHING
       RETURNING 1
     )

@@ -161,6 +161,17 @@ export async function deleteSeededPostStats(sql: Sql, lo: bigint, hi: bigint): P
   return r.count;
 }
 
+/** active_follows (sql/0013) for the seeded followers in [lo, hi] who are not away. */
+export async function fillActiveFollows(sql: Sql, lo: bigint, hi: bigint): Promise<number> {
+  const r = await sql`
+    INSERT INTO active_follows (followee_id, follower_id)
+    SELECT f.followee_id, f.follower_id FROM follows f
+    WHERE f.follower_id BETWEEN ${lo.toString()} AND ${hi.toString()}
+      AND NOT EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = f.follower_id AND r.away)
+    ON CONFLICT DO NOTHING`;
+  return r.count;
+}
+
 /** The raw COPY baseline: rows/s into a plain (logged), index-free two-bigint table. */
 export async function rawCopyRate(sql: Sql, lines: string[], repeat: number): Promise<number> {
   await sql`DROP TABLE IF EXISTS seed_copy_baseline`;

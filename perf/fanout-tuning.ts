@@ -18,14 +18,14 @@ const [author] = await sql<{ user_id: string; n: number }[]>`
   ORDER BY followers_count DESC LIMIT 1`;
 if (!author) throw new Error("no author with 5 000+ followers: run ./dev seed first");
 const authorId = author.user_id;
-const [post] = await sql<{ id: string }[]>`
-  SELECT id::text FROM posts WHERE shard = id_shard(${author.user_id}) AND author_id = ${author.user_id} LIMIT 1`;
-const postId = post?.id ?? "1";
-console.log(`author ${author.user_id} with ${author.n} followers, post ${postId}`);
+// A post id no feed holds, new for each measurement: every eligible row is really inserted (a
+// DELETE of an existing post's rows first would scan all of user_feed and swamp the figure).
+let nextPost = BigInt(Date.now()) << 22n;
+console.log(`author ${author.user_id} with ${author.n} followers`);
 
-// "current": db/projections.ts fanOutBatch as shipped (author advisory lock, active readers
-// only); "row-locks": the earlier shape, FOR KEY SHARE on each follow row of the batch;
-// "all-readers": current without the feed_readers filter (every follower gets a row).
+// "current": db/projections.ts fanOutBatch as shipped (author advisory lock, active_follows
+// only); "row-locks": an earlier shape, every follower walked with FOR KEY SHARE on each follow
+// row and a feed_readers probe; "all-readers": every follower walked, every one given a row.
 type Shape = "current" | "row-locks" | "all-readers";
 async function measure(batch: number, shape: Shape): Promise<{ followersPerS: number; rowsPerS: number }> {
   let followers = 0;
@@ -33,8 +33,7 @@ async function measure(batch: number, shape: Shape): Promise<{ followersPerS: nu
   const t0 = performance.now();
   await sql
     .begin(async (tx) => {
-      // Another post id, so ON CONFLICT never short-cuts: every eligible row is really inserted.
-      await tx`DELETE FROM user_feed WHERE post_id = ${postId}`;
+      const postId = (nextPost++).toString();
       let after = "0";
       for (;;) {
         let got: string[];
@@ -44,7 +43,6 @@ async function measure(batch: number, shape: Shape): Promise<{ followersPerS: nu
             authorId: authorId,
             afterFollower: after,
             limit: batch,
-            activeDays: config.FEED_ACTIVE_DAYS,
           });
           got = r.followers;
           rows += r.inserted;

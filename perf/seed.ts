@@ -341,12 +341,21 @@ async function runPhase(
       // the content, because fan-out compares with now()).
       const now = new Date().toISOString();
       const away = new Date(Date.now() - 30 * 86_400_000).toISOString();
+      // The readers a month away are already swept (away): fan-out's active_follows holds the
+      // follows of the others.
       function* readers() {
-        for (let u = 0; u < n; u++) yield `${m.ids[u]}\t${isActive(p, u) ? now : away}\n`;
+        for (let u = 0; u < n; u++) yield `${m.ids[u]}\t${isActive(p, u) ? `${now}\tf` : `${away}\tt`}\n`;
       }
       const readerProgress = new Progress("readers", n);
-      await db.copyInto(sql, "feed_readers", ["user_id", "last_read_at"], chunked(readers(), readerProgress));
+      await db.copyInto(
+        sql,
+        "feed_readers",
+        ["user_id", "last_read_at", "away"],
+        chunked(readers(), readerProgress),
+      );
       readerProgress.finish();
+      const [lo, hi] = userIdRange(p.users);
+      await db.fillActiveFollows(sql, lo, hi);
       return { rows, seconds, rate: rows / Math.max(seconds, 1e-9) };
     }
   }
@@ -375,6 +384,7 @@ async function cleanPhase(sql: Sql, phase: Phase, p: SeedParams): Promise<void> 
     case "feeds":
       await db.deleteRange(sql, "user_feed", "user_id", lo, hi);
       await db.deleteRange(sql, "feed_readers", "user_id", lo, hi);
+      await db.deleteRange(sql, "active_follows", "follower_id", lo, hi);
       break;
   }
 }

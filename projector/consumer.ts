@@ -55,8 +55,6 @@ export function backoffMs(deliveries: number, baseMs: number, maxMs: number): nu
 
 export class Consumer {
   readonly name: string;
-  /** When this consumer last started handling an entry (the fan-out lane yields to it). */
-  lastHandledAt = 0;
   private running = false;
   private loop: Promise<void> | null = null;
   private retries: Retry[] = [];
@@ -254,7 +252,6 @@ export class Consumer {
   /** Applies one entry; acknowledges it on success, schedules a retry or dead-letters on failure. */
   async handle(stream: string, id: string, fields: string[]): Promise<void> {
     const { redis, group, metrics, handlers } = this.o;
-    this.lastHandledAt = Date.now();
     const f = fieldsOf(fields);
     let type = f.type ?? "unknown";
     try {

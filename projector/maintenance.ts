@@ -3,6 +3,7 @@ import type { RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
+import { sweepAwayReaders } from "../db/feed.ts";
 import { purgeExpiredKeys } from "../db/idempotency.ts";
 import { purgePublished } from "../db/outbox.ts";
 import { purgeProcessedEvents } from "../db/projections.ts";
@@ -38,8 +39,30 @@ export function releaseSweptUploads(sql: Sql, now: number): Promise<number> {
   return purgePendingUploads(sql, new Date(now - RETENTION.uploadsMs - UPLOAD_EXPIRES_SECONDS * 1000));
 }
 
+/** Readers marked away per statement, and statements per maintenance run at most. */
+const AWAY_SWEEP = { batch: 1_000, batches: 20 } as const;
+
+/**
+ * Takes readers idle longer than `activeDays` out of fan-out (db/feed.ts sweepAwayReaders), in
+ * batches, until none is left or the run's share is done (the next run goes on).
+ */
+export async function sweepAway(sql: Sql, activeDays: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < AWAY_SWEEP.batches; i++) {
+    const n = await sweepAwayReaders(sql, activeDays, AWAY_SWEEP.batch);
+    total += n;
+    if (n < AWAY_SWEEP.batch) break;
+  }
+  return total;
+}
+
 export async function runMaintenance(
-  d: { sql: Sql; redis: RedisClient; storage?: Storage | null },
+  d: {
+    sql: Sql;
+    redis: RedisClient;
+    storage?: Storage | null;
+    config: { FEED_ACTIVE_DAYS: number };
+  },
   streams: string[],
 ) {
   const trimmed = await trimStreams(d, streams);
@@ -56,7 +79,9 @@ export async function runMaintenance(
     ? await sweepUploads(d.storage, new Date(Date.now() - RETENTION.uploadsMs))
     : 0;
   const pendingUploadsReleased = await releaseSweptUploads(d.sql, Date.now());
+  const readersAway = await sweepAway(d.sql, d.config.FEED_ACTIVE_DAYS);
   return {
+    readersAway,
     trimmed,
     consumersPruned,
     keysPurged,

@@ -5,6 +5,7 @@ import { testApp } from "../api/testing.ts";
 import { isCluster, runCommands } from "../core/redis.ts";
 import { keys, LIKED_COMPLETE } from "../core/redis-keys.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
+import { sweepAway } from "./maintenance.ts";
 import { startTestProjector, waitFor } from "./testing.ts";
 
 let db: TestDb;
@@ -347,8 +348,9 @@ describe("command → event → projector → read model → query", () => {
     for (const u of [bob, carol])
       await api.call("POST", "/follows", { token: u.token, json: { user_id: alice.id } });
     await proj.settle();
-    // Carol last read her feed a month ago.
+    // Carol last read her feed a month ago, and the projector's sweep has marked her away.
     await db.sql`INSERT INTO feed_readers (user_id, last_read_at) VALUES (${carol.id}, now() - interval '30 days')`;
+    expect(await sweepAway(db.sql, db.config.FEED_ACTIVE_DAYS)).toBe(1);
     const p1 = await post(alice.token, "while carol was away");
     await proj.settle();
     const rows = await db.sql`SELECT user_id::text FROM user_feed WHERE post_id = ${p1.id}`;
@@ -429,9 +431,10 @@ describe("command → event → projector → read model → query", () => {
       for (let i = 0; i < 8; i++) fans.push(await lanes.makeUser());
       const friend = fans[0]!;
       // Follow rows and counts straight in the tables: this test is about the post.
-      await lanes.sql`INSERT INTO follows (follower_id, followee_id)
-                      SELECT unnest(${fans.map((f) => f.id)}::bigint[]), ${star.id}::bigint
-                      UNION ALL SELECT ${friend.id}::bigint, ${small.id}::bigint`;
+      for (const table of ["follows", "active_follows"])
+        await lanes.sql`INSERT INTO ${lanes.sql(table)} (follower_id, followee_id)
+                        SELECT unnest(${fans.map((f) => f.id)}::bigint[]), ${star.id}::bigint
+                        UNION ALL SELECT ${friend.id}::bigint, ${small.id}::bigint`;
       await lanes.sql`INSERT INTO user_stats (user_id, followers_count) VALUES (${star.id}, 8), (${small.id}, 1)`;
       const send = async (token: string, text: string) =>
         (await app.call("POST", "/posts", { token, json: { text }, headers: { "idempotency-key": key() } }))

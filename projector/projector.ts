@@ -1,8 +1,10 @@
+import { Batcher } from "../core/batcher.ts";
 import type { Config } from "../core/config.ts";
 import { duplicateRedis, type RedisClient } from "../core/redis.ts";
 import type { Storage } from "../core/storage.ts";
 import { GROUPS, streamNames } from "../core/streams.ts";
 import type { Sql } from "../db/client.ts";
+import { trimFeeds } from "../db/projections.ts";
 import { Consumer } from "./consumer.ts";
 import { FanoutLane } from "./fanout-lane.ts";
 import { projectorHandlers } from "./handlers/index.ts";
@@ -35,8 +37,15 @@ export function createProjector(d: ProjectorDeps) {
   const streams = streamNames(d.config.STREAM_PARTITIONS);
   const log = d.log ?? (() => {});
   let lane: FanoutLane | null = null;
+  // Feeds owed a trim after fan-out, trimmed together (a lost one is trimmed by a later delivery).
+  const trims = new Batcher<string>((ids) => trimFeeds(d.sql, ids, d.config.FEED_MAX_ITEMS).then(() => {}), {
+    flushMs: d.config.FEED_TRIM_FLUSH_MS,
+    max: 1_000,
+    onError: (e) => log({ level: "error", msg: "feed trim failed; will retry", error: String(e) }),
+  });
   const consumer = new Consumer({
     wakeFanoutLane: () => lane?.notify(),
+    trims,
     sql: d.sql,
     redis: d.redis,
     blocking: d.blocking,
@@ -75,7 +84,7 @@ export function createProjector(d: ProjectorDeps) {
     config: d.config,
     metrics: d.metrics,
     group: "fanout",
-    mainBusySince: () => consumer.lastHandledAt,
+    trims,
     log,
   });
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -126,6 +135,7 @@ export function createProjector(d: ProjectorDeps) {
     async stop() {
       for (const t of timers) clearInterval(t);
       await Promise.all([consumer.stop(), media?.stop(), lane.stop()]);
+      await trims.flush();
       media?.disconnect();
     },
   };

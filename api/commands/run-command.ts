@@ -1,3 +1,4 @@
+import { Batcher } from "../../core/batcher.ts";
 import { AppError } from "../../core/errors.ts";
 import type { EventType, PayloadOf } from "../../core/events.ts";
 import { fingerprint } from "../../core/fingerprint.ts";
@@ -8,7 +9,6 @@ import { publishEvents } from "../../core/streams.ts";
 import type { Tx } from "../../db/client.ts";
 import { findStoredResponse, storeResponse, tryLockKey } from "../../db/idempotency.ts";
 import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
-import { Batcher } from "../batcher.ts";
 import type { Deps } from "../deps.ts";
 
 // The write path of every command: one transaction that reserves the idempotency key, writes

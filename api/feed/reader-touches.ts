@@ -1,7 +1,7 @@
+import { Batcher } from "../../core/batcher.ts";
 import { runCommands } from "../../core/redis.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { touchReaders } from "../../db/feed.ts";
-import { Batcher } from "../batcher.ts";
 import type { Deps } from "../deps.ts";
 
 // Fan-out skips readers who have not read for FEED_ACTIVE_DAYS (feed_readers). A reader's first

@@ -22,7 +22,11 @@ export function shouldTrim(userId: string, postId: string): boolean {
   return mixed % TRIM_EVERY === 0n;
 }
 
-/** After a fan-out batch commits: count its rows, push to cached heads, now and then trim. */
+/**
+ * After a fan-out batch commits: count its rows, push to cached heads, now and then trim. Trims
+ * wait for the projector's trim batcher (off the insert path); one lost with a crash only leaves
+ * a feed longer than FEED_MAX_ITEMS until a later delivery trims it.
+ */
 export async function afterBatch(
   deps: HandlerDeps,
   post: { id: string; at: number },
@@ -30,11 +34,15 @@ export async function afterBatch(
 ): Promise<void> {
   deps.metrics.fanoutRows.inc(batch.inserted);
   await pushToHeads(deps.redis, batch.followers, post, deps.config.FEED_CACHE_ITEMS);
-  await trimFeeds(
-    deps.sql,
+  await trimLater(
+    deps,
     batch.followers.filter((f) => shouldTrim(f, post.id)),
-    deps.config.FEED_MAX_ITEMS,
   );
+}
+
+async function trimLater(deps: HandlerDeps, userIds: readonly string[]): Promise<void> {
+  if (deps.trims) for (const id of userIds) deps.trims.add(id);
+  else await trimFeeds(deps.sql, userIds, deps.config.FEED_MAX_ITEMS);
 }
 
 /** Authors with more followers than the threshold are pulled at read time, not pushed. */
@@ -75,7 +83,6 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
           authorId,
           afterFollower: after,
           limit: config.FANOUT_BATCH_SIZE,
-          activeDays: config.FEED_ACTIVE_DAYS,
         }),
       );
       if (batch.followers.length === 0) break;
@@ -87,7 +94,7 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
     // the threshold may still have one: keep it current too.
     await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
   }
-  if (shouldTrim(authorId, postId)) await trimFeeds(sql, [authorId], config.FEED_MAX_ITEMS);
+  if (shouldTrim(authorId, postId)) await trimLater(deps, [authorId]);
   metrics.fanoutDuration.observe((performance.now() - started) / 1000);
 
   await sql.begin(async (tx) => {

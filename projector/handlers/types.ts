@@ -1,3 +1,4 @@
+import type { Batcher } from "../../core/batcher.ts";
 import type { Config } from "../../core/config.ts";
 import type { EventOf, EventType } from "../../core/events.ts";
 import type { RedisClient } from "../../core/redis.ts";
@@ -15,6 +16,8 @@ export interface HandlerDeps {
   storage?: Storage | null;
   /** Tells this process's fan-out lane a job is waiting (others poll). */
   wakeFanoutLane?: () => void;
+  /** Feeds owed a trim, trimmed together off the insert path; without it, trimmed at once. */
+  trims?: Batcher<string>;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Writes that may wait a few milliseconds, gathered into one statement: readers' first reads of
-// the day (api/feed/reader-touches.ts), outbox rows marked published (api/commands/run-command.ts).
+// the day (api/feed/reader-touches.ts), outbox rows marked published (api/commands/run-command.ts),
+// feeds to trim after fan-out (projector/projector.ts).
 // Items wait at most `flushMs`, or go at once when `max` are waiting; one write at a time; a
 // write that fails keeps its items for the next one. What waits is lost with the process, so
 // only writes whose loss something else repairs may wait here (each user says what does).
