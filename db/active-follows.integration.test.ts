@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { sweepAwayReaders, touchReader, touchReaders } from "./feed.ts";
+import { sweepAwayReaders, touchReaders } from "./feed.ts";
 import { deleteFollow, insertFollow } from "./graph.ts";
 import { fanOutBatch } from "./projections.ts";
 import { openTestDb, type TestDb } from "./testing.ts";
@@ -72,15 +72,21 @@ test("the active follows stay exact as readers follow, go away, come back and un
   expect(post.followers.sort()).toEqual([never.id, other.id].sort());
 
   // Back: returning (their feed is rebuilt), and every follow of theirs is active again.
-  expect(await touchReader(db.sql, reader.id, DAYS)).toBe(true);
+  expect(await touchReaders(db.sql, [reader.id], DAYS)).toEqual([
+    { user_id: reader.id, away: true, idle: true },
+  ]);
   expect(await expectExact()).toHaveLength(5);
-  expect(await touchReader(db.sql, reader.id, DAYS)).toBe(false);
+  expect(await touchReaders(db.sql, [reader.id], DAYS)).toEqual([
+    { user_id: reader.id, away: false, idle: false },
+  ]);
 
-  // A reader marked away under a longer setting is still returning under it.
+  // A reader marked away under a shorter setting is away, though not idle under this one.
   await idle(other.id, DAYS + 1);
   await sweepAwayReaders(db.sql, DAYS, 100);
   await idle(other.id, 1);
-  expect(await touchReader(db.sql, other.id, 30)).toBe(true);
+  expect(await touchReaders(db.sql, [other.id], 30)).toEqual([
+    { user_id: other.id, away: true, idle: false },
+  ]);
 
   await db.sql.begin((tx) => deleteFollow(tx, reader.id, author.id));
   expect(await expectExact()).toHaveLength(4);
@@ -101,7 +107,7 @@ test("sweeps racing reads of the day and follows leave the set exact", async () 
       sweepAwayReaders(db.sql, DAYS, 2),
       sweepAwayReaders(db.sql, DAYS, 2),
       touchReaders(db.sql, [readers[round % 4]!.id]),
-      touchReader(db.sql, readers[(round + 1) % 4]!.id, DAYS),
+      touchReaders(db.sql, [readers[(round + 1) % 4]!.id], DAYS),
       insertFollow(db.sql, readers[(round + 2) % 4]!.id, a.id),
       db.sql.begin((tx) => deleteFollow(tx, readers[(round + 3) % 4]!.id, a.id)),
     ]);

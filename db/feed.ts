@@ -1,6 +1,6 @@
 import type { CachedPost, CachedUser } from "../core/cache.ts";
 import { shardOf } from "../core/ids.ts";
-import type { AnySql } from "./client.ts";
+import type { AnySql, Sql } from "./client.ts";
 
 // The read model (user_feed) and the queries of the feed read path. Post ids are time-ordered
 // and a post's created_at is derived from its id, so ids alone carry the order; callers get
@@ -152,47 +152,38 @@ export async function popularPosts(
 }
 
 /**
- * Records that a reader read their feed now; true when they are returning: away (the sweep took
- * them out of active_follows) or idle longer than `activeDays` (fan-out may have skipped them),
- * so their user_feed must be rebuilt. A reader with no row yet was never skipped: not returning.
- * The read path calls it only for a returning reader, before the rebuild: fan-out must see them
- * active before the rebuild's snapshot is taken, or a post fanned out in between would reach
- * neither. Their follows go back into active_follows in the same statement (see touchReaders).
+ * Records that these readers read their feed now (api/feed/reader-touches.ts: in batches, and a
+ * returning reader's at once, before their rebuild), and puts the follows of those who were away
+ * back into active_follows. Returns what each existing row said before: away, and idle longer
+ * than `activeDays`. A reader with no row yet was never away.
+ *
+ * Two statements: the rows are locked first, which waits for a sweep marking them away and
+ * reads what it committed; the second statement's snapshot is taken after the locks are held,
+ * so it sees every follow committed before, and a follow committed after waited for the lock
+ * and saw the reader active (db/graph.ts insertFollow). One statement would read follows from a
+ * snapshot older than its lock.
  */
-export async function touchReader(sql: AnySql, userId: string, activeDays: number): Promise<boolean> {
-  const [row] = await sql<{ returning: boolean | null }[]>`
-    WITH prev AS (SELECT away, last_read_at FROM feed_readers WHERE user_id = ${userId}),
-    touched AS (
-      INSERT INTO feed_readers (user_id, last_read_at) VALUES (${userId}, now())
-      ON CONFLICT (user_id) DO UPDATE SET last_read_at = now(), away = false
-      RETURNING user_id
-    ), active AS (
+export async function touchReaders(
+  sql: Sql,
+  userIds: readonly string[],
+  activeDays = 0,
+): Promise<{ user_id: string; away: boolean; idle: boolean }[]> {
+  return sql.begin(async (tx) => {
+    const before = await tx<{ user_id: string; away: boolean; idle: boolean }[]>`
+      SELECT user_id::text, away, last_read_at < now() - make_interval(days => ${activeDays}) AS idle
+      FROM feed_readers WHERE user_id = ANY(${userIds as string[]}::bigint[]) ORDER BY user_id FOR UPDATE`;
+    const away = before.filter((r) => r.away).map((r) => r.user_id);
+    await tx`
+      WITH touched AS (
+        INSERT INTO feed_readers (user_id, last_read_at)
+        SELECT id, now() FROM unnest(${userIds as string[]}::bigint[]) AS id ORDER BY id
+        ON CONFLICT (user_id) DO UPDATE SET last_read_at = now(), away = false
+      )
       INSERT INTO active_follows (followee_id, follower_id)
-      SELECT f.followee_id, f.follower_id FROM follows f JOIN touched t ON f.follower_id = t.user_id
-      ON CONFLICT DO NOTHING
-    )
-    SELECT (SELECT away OR last_read_at < now() - make_interval(days => ${activeDays}) FROM prev) AS returning`;
-  return row?.returning === true;
-}
-
-/**
- * Records that these readers read their feed now: the batched writer's one statement. Each
- * reader's follows are put back into active_follows every time (once a day per reader, an
- * index probe per follow), not only when the row was away: the row's old state as this
- * statement's snapshot saw it may predate a sweep that commits before the upsert gets the row,
- * and the upsert waits for that sweep, so adding back unconditionally is what keeps the set exact.
- */
-export async function touchReaders(sql: AnySql, userIds: readonly string[]): Promise<void> {
-  await sql`
-    WITH touched AS (
-      INSERT INTO feed_readers (user_id, last_read_at)
-      SELECT id, now() FROM unnest(${userIds as string[]}::bigint[]) AS id ORDER BY id
-      ON CONFLICT (user_id) DO UPDATE SET last_read_at = now(), away = false
-      RETURNING user_id
-    )
-    INSERT INTO active_follows (followee_id, follower_id)
-    SELECT f.followee_id, f.follower_id FROM follows f JOIN touched t ON f.follower_id = t.user_id
-    ON CONFLICT DO NOTHING`;
+      SELECT f.followee_id, f.follower_id FROM follows f WHERE f.follower_id = ANY(${away}::bigint[])
+      ON CONFLICT DO NOTHING`;
+    return before;
+  });
 }
 
 /**

@@ -47,6 +47,20 @@ export async function deleteLike(sql: AnySql, userId: string, postId: string): P
   return rows.length === 1;
 }
 
+/** Which of these (user, post) likes stand now, as "user:post". */
+export async function likesStanding(
+  sql: AnySql,
+  pairs: readonly { userId: string; postId: string }[],
+): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const rows = await sql<{ k: string }[]>`
+    SELECT l.user_id || ':' || l.post_id AS k
+    FROM likes l
+    JOIN unnest(${pairs.map((p) => p.userId)}::bigint[], ${pairs.map((p) => p.postId)}::bigint[]) AS q(user_id, post_id)
+      ON l.user_id = q.user_id AND l.post_id = q.post_id`;
+  return new Set(rows.map((r) => r.k));
+}
+
 /** Whether the like stands now (the projector converges caches on it, not on event order). */
 export async function likeExists(sql: AnySql, userId: string, postId: string): Promise<boolean> {
   const rows = await sql`SELECT 1 FROM likes WHERE user_id = ${userId} AND post_id = ${postId}`;

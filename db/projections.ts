@@ -192,6 +192,38 @@ export async function bumpPostStats(sql: AnySql, postId: string, delta: number):
   return row!.like_count;
 }
 
+/**
+ * Like and unlike events in one statement: each event recorded in processed_events, and the
+ * deltas of those not seen before summed per post into post_stats. Returns every post's count
+ * after it (those whose events were all redeliveries too).
+ */
+export async function applyLikeDeltas(
+  sql: AnySql,
+  group: string,
+  events: readonly { eventId: string; postId: string; delta: number }[],
+): Promise<{ post_id: string; like_count: number }[]> {
+  return sql<{ post_id: string; like_count: number }[]>`
+    WITH ev AS (
+      SELECT * FROM unnest(${events.map((e) => e.eventId)}::bigint[], ${events.map((e) => shardOf(e.postId))}::int[],
+                           ${events.map((e) => e.postId)}::bigint[], ${events.map((e) => e.delta)}::int[])
+        AS e(event_id, shard, post_id, delta)
+    ), fresh AS (
+      INSERT INTO processed_events (group_name, event_id) SELECT ${group}, event_id FROM ev
+      ON CONFLICT DO NOTHING RETURNING event_id
+    ), sums AS (
+      SELECT shard, post_id, sum(delta)::int AS d FROM ev JOIN fresh USING (event_id) GROUP BY shard, post_id
+    ), up AS (
+      INSERT INTO post_stats AS s (shard, post_id, like_count, post_created_at)
+      SELECT shard, post_id, d, id_time(post_id) FROM sums ORDER BY shard, post_id
+      ON CONFLICT (shard, post_id) DO UPDATE SET like_count = s.like_count + EXCLUDED.like_count, updated_at = now()
+      RETURNING post_id, like_count
+    )
+    SELECT k.post_id::text, coalesce(up.like_count, s.like_count, 0)::int AS like_count
+    FROM (SELECT DISTINCT shard, post_id FROM ev) k
+    LEFT JOIN up ON up.post_id = k.post_id
+    LEFT JOIN post_stats s ON s.shard = k.shard AND s.post_id = k.post_id`;
+}
+
 export async function saveStreamOffset(
   sql: AnySql,
   group: string,

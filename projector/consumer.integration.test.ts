@@ -195,6 +195,84 @@ describe("retries and the dead-letter stream", () => {
   });
 });
 
+describe("like events in batches", () => {
+  /** A like or unlike event of `user` on `postId`, as the api would publish it. */
+  const likeEvent = (
+    id: string,
+    type: "PostLiked" | "PostUnliked",
+    user: string,
+    postId: string,
+    author: string,
+  ) =>
+    ({
+      id,
+      type,
+      version: 1,
+      occurred_at: new Date().toISOString(),
+      actor_id: user,
+      payload: { post_id: postId, user_id: user, author_id: author },
+    }) as FeedEvent;
+  const count = async (postId: string) =>
+    (await db.sql`SELECT like_count::int AS n FROM post_stats WHERE post_id = ${postId}`)[0]?.n ?? 0;
+
+  test("a read's likes and unlikes count once each, in one batch, and again not at all", async () => {
+    const p = await startTestProjector(db);
+    const [a, b, c, d] = await Promise.all([db.makeUser(), db.makeUser(), db.makeUser(), db.makeUser()]);
+    const post = (await api.call("POST", "/posts", { token: a.token, json: { text: "x" }, headers: idem() }))
+      .body.id as string;
+    await p.settle();
+    const events = [
+      likeEvent("9001", "PostLiked", b.id, post, a.id),
+      likeEvent("9002", "PostLiked", c.id, post, a.id),
+      likeEvent("9003", "PostLiked", d.id, post, a.id),
+      likeEvent("9004", "PostUnliked", d.id, post, a.id),
+    ];
+    const publish = () =>
+      publishEvents(
+        db.redis,
+        events.map((event) => ({ stream: keys.stream(0), event })),
+      );
+    await publish();
+    await p.settle();
+    expect(await count(post)).toBe(2);
+    await publish(); // every one of them delivered again
+    await p.settle();
+    console.log(JSON.stringify(p.logs));
+    expect(await count(post)).toBe(2);
+    expect(p.logs.some((l) => l.msg === "batch failed; handling its events one by one")).toBe(false);
+    await p.stop();
+  });
+
+  test("a poison entry inside a batch goes alone to the DLQ after its retries; the others count", async () => {
+    const [a, b, c] = await Promise.all([db.makeUser(), db.makeUser(), db.makeUser()]);
+    const post = (await api.call("POST", "/posts", { token: a.token, json: { text: "x" }, headers: idem() }))
+      .body.id as string;
+    // A valid event whose post id no bigint holds: the batch statement fails on it, and so
+    // does its own statement, every time.
+    const poison = likeEvent("9102", "PostLiked", c.id, "9999999999999999999", a.id);
+    const events = [
+      likeEvent("9101", "PostLiked", b.id, post, a.id),
+      poison,
+      likeEvent("9103", "PostLiked", c.id, post, a.id),
+    ];
+    await publishEvents(
+      db.redis,
+      events.map((event) => ({ stream: keys.stream(0), event })),
+    );
+    // Started after the events are in the stream: its first read takes the three together.
+    const p = await startTestProjector(db);
+    await p.settle();
+    expect(await count(post)).toBe(2);
+    expect(p.logs.some((l) => l.msg === "batch failed; handling its events one by one" && l.size === 3)).toBe(
+      true,
+    );
+    const dead = await listDeadLetters(db.redis);
+    expect(dead.map((x) => x.event_id)).toEqual([poison.id]);
+    expect(dead[0]!.deliveries).toBe(3);
+    await p.stop();
+  });
+});
+
 describe("consumer failure and recovery", () => {
   test("entries in the hands of a killed consumer are taken over through XAUTOCLAIM", async () => {
     const p1 = await startTestProjector(db);

@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import { type EventType, parseEvent } from "../core/events.ts";
+import { type EventType, type FeedEvent, parseEvent } from "../core/events.ts";
 import { isCluster, type RedisClient } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { fieldsOf, publishEvents } from "../core/streams.ts";
 import { outboxSince } from "../db/outbox.ts";
 import { loadStreamOffset } from "../db/projections.ts";
-import type { HandlerDeps, HandlerMap } from "./handlers/types.ts";
+import type { BatchHandler, BatchHandlerMap, HandlerDeps, HandlerMap } from "./handlers/types.ts";
 
 // The consumer loop of one consumer group over the partitioned streams: read new entries,
 // apply the handler, XACK after its commit. A failure leaves the entry pending and schedules a
@@ -17,6 +17,8 @@ export interface ConsumerOptions extends HandlerDeps {
   blocking: RedisClient;
   streams: string[];
   handlers: HandlerMap;
+  /** Types handled a read's worth at a time (then, on failure, by `handlers` one by one). */
+  batchHandlers?: BatchHandlerMap;
   consumerName?: string;
   readCount?: number;
   blockMs?: number;
@@ -165,20 +167,76 @@ export class Consumer {
     const block = Math.max(1, Math.min(this.o.blockMs ?? 1000, nextRetry - Date.now()));
     const res = await this.readNew(block);
     for (const [stream, entries] of res) {
-      for (let i = 0; i < entries.length; i++) {
+      const singles = this.running ? await this.handleBatches(stream, entries) : entries;
+      handled += entries.length - singles.length;
+      for (let i = 0; i < singles.length; i++) {
         if (!this.running) {
           await this.release(
             stream,
-            entries.slice(i).map(([id]) => id),
+            singles.slice(i).map(([id]) => id),
           );
-          continue;
+          break;
         }
-        const [id, fields] = entries[i]!;
+        const [id, fields] = singles[i]!;
         await this.handle(stream, id, fields);
         handled++;
       }
     }
     return handled;
+  }
+
+  /**
+   * Hands the entries whose type has a batch handler to it, one call per handler; returns the
+   * others, in order. Handlers are order-independent (handlers/types.ts), so taking some events
+   * of a read before the rest changes nothing. A batch that fails is handled again entry by
+   * entry: each one then retries or goes to the DLQ on its own.
+   */
+  private async handleBatches(stream: string, entries: Entry[]): Promise<Entry[]> {
+    const { batchHandlers } = this.o;
+    if (!batchHandlers) return entries;
+    const batches = new Map<BatchHandler, { id: string; fields: string[]; event: FeedEvent }[]>();
+    const singles: Entry[] = [];
+    for (const [id, fields] of entries) {
+      const f = fieldsOf(fields);
+      const batch = batchHandlers[f.type as EventType];
+      let event: FeedEvent | null = null;
+      try {
+        if (batch) event = parseEvent(f.event ?? "");
+      } catch {
+        // Unreadable: the single path dead-letters it.
+      }
+      if (!batch || !event || event.type !== f.type) singles.push([id, fields]);
+      else batches.set(batch, [...(batches.get(batch) ?? []), { id, fields, event }]);
+    }
+    const { redis, group, metrics } = this.o;
+    for (const [handle, items] of batches) {
+      try {
+        await handle(
+          this.o,
+          items.map((i) => i.event),
+        );
+      } catch (e) {
+        this.log({
+          level: "warn",
+          msg: "batch failed; handling its events one by one",
+          group,
+          stream,
+          size: items.length,
+          error: String(e),
+        });
+        for (const { id, fields } of items) await this.handle(stream, id, fields);
+        continue;
+      }
+      await redis.xack(stream, group, ...items.map((i) => i.id));
+      for (const { event } of items) {
+        metrics.lag.observe(
+          { group, type: event.type },
+          Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000),
+        );
+        metrics.events.inc({ group, type: event.type, outcome: "ok" });
+      }
+    }
+    return singles;
   }
 
   /**

@@ -7,7 +7,7 @@ import { insertPost } from "../../db/posts.ts";
 import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { listDeadLetters, replayDeadLetters } from "../dlq.ts";
 import { startTestProjector } from "../testing.ts";
-import { convergeLikedSet } from "./like-counts.ts";
+import { convergeLikedSets } from "./like-counts.ts";
 import type { HandlerDeps } from "./types.ts";
 
 // Handlers not covered by the pipeline test, the projector's metrics as Prometheus scrapes
@@ -198,7 +198,9 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
         return rows;
       },
     });
-    await convergeLikedSet({ sql, redis: db.redis, config: db.config } as HandlerDeps, viewer.id, post);
+    await convergeLikedSets({ sql, redis: db.redis, config: db.config } as HandlerDeps, [
+      { userId: viewer.id, postId: post },
+    ]);
     expect(reads).toBe(3); // read, write, read (changed), write, read (agrees)
     expect(await members()).toEqual([LIKED_COMPLETE]);
   });
@@ -222,7 +224,9 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
         return Reflect.apply(target, self, args);
       },
     });
-    await convergeLikedSet({ sql, redis: db.redis, config: db.config } as HandlerDeps, viewer.id, post);
+    await convergeLikedSets({ sql, redis: db.redis, config: db.config } as HandlerDeps, [
+      { userId: viewer.id, postId: post },
+    ]);
     expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
   });
 
@@ -241,13 +245,13 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
       });
     const deps = (redis: typeof db.redis) => ({ sql: db.sql, redis, config: db.config }) as HandlerDeps;
     await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post})`;
-    await convergeLikedSet(deps(failing(["evalsha", "eval"])), viewer.id, post);
+    await convergeLikedSets(deps(failing(["evalsha", "eval"])), [{ userId: viewer.id, postId: post }]);
     expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
 
     const token = await beginLikedSetBuild(db.redis, viewer.id);
     await finishLikedSetBuild(db.redis, viewer.id, token!, [], 100, 600);
     await expect(
-      convergeLikedSet(deps(failing(["evalsha", "eval", "del"])), viewer.id, post),
+      convergeLikedSets(deps(failing(["evalsha", "eval", "del"])), [{ userId: viewer.id, postId: post }]),
     ).rejects.toThrow("injected: evalsha failed");
     // The set is still there, without the like: the event's retry must bring it right.
     expect(await db.redis.sismember(keys.likedPosts(viewer.id), post)).toBe(0);

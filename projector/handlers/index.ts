@@ -1,9 +1,10 @@
 import { onAvatarUpdated } from "./avatar-updated.ts";
+import { onLikeEvents } from "./like-counts.ts";
 import { onPostCreated } from "./post-created.ts";
 import { onPostImageUploaded } from "./post-image-uploaded.ts";
 import { onPostLiked } from "./post-liked.ts";
 import { onPostUnliked } from "./post-unliked.ts";
-import type { HandlerMap } from "./types.ts";
+import type { BatchHandlerMap, HandlerMap } from "./types.ts";
 import { onUserFollowed } from "./user-followed.ts";
 import { onUserRegistered } from "./user-registered.ts";
 import { onUserUnfollowed } from "./user-unfollowed.ts";
@@ -18,4 +19,10 @@ export const projectorHandlers: HandlerMap = {
   UserRegistered: onUserRegistered,
   PostImageUploaded: onPostImageUploaded,
   AvatarUpdated: onAvatarUpdated,
+};
+
+/** What the projector group handles a read's worth at a time (then by the handlers above). */
+export const projectorBatchHandlers: BatchHandlerMap = {
+  PostLiked: onLikeEvents,
+  PostUnliked: onLikeEvents,
 };

@@ -1,4 +1,4 @@
-import { applyLike, convergeLikedSet } from "./like-counts.ts";
+import { applyLikes, convergeLikedSets } from "./like-counts.ts";
 import type { Handler } from "./types.ts";
 
 /**
@@ -6,6 +6,6 @@ import type { Handler } from "./types.ts";
  * liked set converges on the likes row as it stands (liked again by now, maybe).
  */
 export const onPostUnliked: Handler<"PostUnliked"> = async (deps, event) => {
-  await applyLike(deps, event.id, event.payload.post_id, -1);
-  await convergeLikedSet(deps, event.payload.user_id, event.payload.post_id);
+  await applyLikes(deps, [{ eventId: event.id, postId: event.payload.post_id, delta: -1 }]);
+  await convergeLikedSets(deps, [{ userId: event.payload.user_id, postId: event.payload.post_id }]);
 };

@@ -1,6 +1,6 @@
 import type { Batcher } from "../../core/batcher.ts";
 import type { Config } from "../../core/config.ts";
-import type { EventOf, EventType } from "../../core/events.ts";
+import type { EventOf, EventType, FeedEvent } from "../../core/events.ts";
 import type { RedisClient } from "../../core/redis.ts";
 import type { Storage } from "../../core/storage.ts";
 import type { Sql } from "../../db/client.ts";
@@ -28,3 +28,11 @@ export interface HandlerDeps {
  */
 export type Handler<T extends EventType> = (deps: HandlerDeps, event: EventOf<T>) => Promise<void>;
 export type HandlerMap = { [T in EventType]?: Handler<T> };
+
+/**
+ * Handles many events at once: what one read returned of the types it is registered for. Same
+ * rules as a Handler. A batch that fails is handled again event by event by the single
+ * handlers, so a poison entry goes alone to its retries and the DLQ while the others proceed.
+ */
+export type BatchHandler = (deps: HandlerDeps, events: readonly FeedEvent[]) => Promise<void>;
+export type BatchHandlerMap = { [T in EventType]?: BatchHandler };
