@@ -204,7 +204,9 @@ export async function applyLikeDeltas(
 ): Promise<{ post_id: string; like_count: number }[]> {
   return sql<{ post_id: string; like_count: number }[]>`
     WITH ev AS (
-      SELECT * FROM unnest(${events.map((e) => e.eventId)}::bigint[], ${events.map((e) => shardOf(e.postId))}::int[],
+      -- One row per event: a read may hold an event twice (published again by the sweeper), and
+      -- both copies would join its one processed_events row below.
+      SELECT DISTINCT ON (event_id) * FROM unnest(${events.map((e) => e.eventId)}::bigint[], ${events.map((e) => shardOf(e.postId))}::int[],
                            ${events.map((e) => e.postId)}::bigint[], ${events.map((e) => e.delta)}::int[])
         AS e(event_id, shard, post_id, delta)
     ), fresh AS (

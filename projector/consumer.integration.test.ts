@@ -216,11 +216,9 @@ describe("like events in batches", () => {
     (await db.sql`SELECT like_count::int AS n FROM post_stats WHERE post_id = ${postId}`)[0]?.n ?? 0;
 
   test("a read's likes and unlikes count once each, in one batch, and again not at all", async () => {
-    const p = await startTestProjector(db);
     const [a, b, c, d] = await Promise.all([db.makeUser(), db.makeUser(), db.makeUser(), db.makeUser()]);
     const post = (await api.call("POST", "/posts", { token: a.token, json: { text: "x" }, headers: idem() }))
       .body.id as string;
-    await p.settle();
     const events = [
       likeEvent("9001", "PostLiked", b.id, post, a.id),
       likeEvent("9002", "PostLiked", c.id, post, a.id),
@@ -232,7 +230,11 @@ describe("like events in batches", () => {
         db.redis,
         events.map((event) => ({ stream: keys.stream(0), event })),
       );
+    // In the stream before the projector starts, so that its first read takes them together,
+    // one of them twice (the sweeper may publish an event again).
     await publish();
+    await publishEvents(db.redis, [{ stream: keys.stream(0), event: events[0]! }]);
+    const p = await startTestProjector(db);
     await p.settle();
     expect(await count(post)).toBe(2);
     await publish(); // every one of them delivered again
