@@ -266,3 +266,27 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
     await p.stop();
   });
 });
+
+test("the single like handlers (a failed batch's fallback) move the count once each", async () => {
+  const { onPostLiked } = await import("./post-liked.ts");
+  const { onPostUnliked } = await import("./post-unliked.ts");
+  const [a, b] = [await db.makeUser(), await db.makeUser()];
+  const { insertPost } = await import("../../db/posts.ts");
+  const post = (await insertPost(db.sql, a.id, "single")).id;
+  const deps = { sql: db.sql, redis: db.redis, config: db.config, group: "projector" } as HandlerDeps;
+  const event = <T extends "PostLiked" | "PostUnliked">(id: string, type: T) => ({
+    id,
+    type,
+    version: 1 as const,
+    occurred_at: new Date().toISOString(),
+    actor_id: b.id,
+    payload: { post_id: post, user_id: b.id, author_id: a.id },
+  });
+  await onPostLiked(deps, event("9701", "PostLiked"));
+  await onPostLiked(deps, event("9701", "PostLiked"));
+  const count = async () =>
+    (await db.sql`SELECT like_count::int AS n FROM post_stats WHERE post_id = ${post}`)[0]?.n;
+  expect(await count()).toBe(1);
+  await onPostUnliked(deps, event("9702", "PostUnliked"));
+  expect(await count()).toBe(0);
+});
