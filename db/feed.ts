@@ -189,7 +189,7 @@ export async function touchReaders(
 /**
  * Marks up to `limit` readers idle longer than `activeDays` away, and deletes their follows from
  * active_follows, in one statement: fan-out stops writing for them, and their next read
- * rebuilds their feed (touchReader). Their rows are locked: a read of theirs that commits first
+ * rebuilds their feed (touchReaders). Their rows are locked: a read of theirs that commits first
  * takes them out of this sweep, and one that comes later waits and then adds them back.
  */
 export async function sweepAwayReaders(sql: AnySql, activeDays: number, limit: number): Promise<number> {

@@ -61,12 +61,6 @@ export async function likesStanding(
   return new Set(rows.map((r) => r.k));
 }
 
-/** Whether the like stands now (the projector converges caches on it, not on event order). */
-export async function likeExists(sql: AnySql, userId: string, postId: string): Promise<boolean> {
-  const rows = await sql`SELECT 1 FROM likes WHERE user_id = ${userId} AND post_id = ${postId}`;
-  return rows.length === 1;
-}
-
 /** Likes rows per post (checks of the read model's counts; posts nobody liked are absent). */
 export async function likeRowCounts(sql: AnySql, postIds: readonly string[]): Promise<Map<string, number>> {
   if (postIds.length === 0) return new Map();

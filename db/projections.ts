@@ -182,16 +182,6 @@ export async function bumpUserStats(
       updated_at = now()`;
 }
 
-/** Moves a post's like count; returns the new count. */
-export async function bumpPostStats(sql: AnySql, postId: string, delta: number): Promise<number> {
-  const [row] = await sql<{ like_count: number }[]>`
-    INSERT INTO post_stats AS s (shard, post_id, like_count, post_created_at)
-    VALUES (${shardOf(postId)}, ${postId}, ${delta}, id_time(${postId}))
-    ON CONFLICT (shard, post_id) DO UPDATE SET like_count = s.like_count + ${delta}, updated_at = now()
-    RETURNING like_count::int`;
-  return row!.like_count;
-}
-
 /**
  * Like and unlike events in one statement: each event recorded in processed_events, and the
  * deltas of those not seen before summed per post into post_stats. Returns every post's count
@@ -257,10 +247,4 @@ export async function purgeProcessedEvents(
       SELECT ctid FROM processed_events WHERE processed_at < now() - make_interval(hours => ${olderThanHours})
       LIMIT ${limit})) RETURNING 1`;
   return rows.length;
-}
-
-export async function postLikeCount(sql: AnySql, postId: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    SELECT like_count::int AS n FROM post_stats WHERE shard = ${shardOf(postId)} AND post_id = ${postId}`;
-  return row?.n ?? 0;
 }

@@ -18,7 +18,7 @@ import { phases } from "../db/seed.ts";
 import { commitOf } from "./chaos/stack.ts";
 import { postmasterPid, treeSeconds } from "./proc.ts";
 import { isActive, type SeedParams, userId } from "./seed/model.ts";
-import { appendRow, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
+import { appendRun, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -110,16 +110,29 @@ if (args.report) {
   const date = new Date().toISOString().slice(0, 10);
   const file = `perf/reports/${date}-cold.md`;
   const r = result;
-  const row = `| ${r.commit} | ${r.readers} | ${r.helloRate} | ${r.coldRate} | ${r.share.toFixed(3)} | ${r.apiUs} | ${r.pgUs} | ${r.redisUs} | ${r.pgXacts.toFixed(2)} | ${r.redisCommands.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.non2xx} |\n`;
-  const head =
+  await appendRun(
+    file,
     `# Cold GET /feed against hello-world (${date})\n\n` +
-    "`bun perf/cold-bench.ts --report` on `./dev up` over the 1M seed: active seeded readers whose head, " +
-    `pull-author list and seen-today mark were deleted, each read once, wrk -t1 -c${CONNECTIONS} ` +
-    "(its own process); hello-world in its own process in the same run. CPU per read from /proc (api, " +
-    "PostgreSQL) and INFO (Redis); PostgreSQL transactions from pg_stat_database. One row per run, newest last.\n\n" +
-    "| commit | readers | hello req/s | cold req/s | share | api µs | PG µs | Redis µs | PG xacts | Redis cmds | p50 ms | p99 ms | non-2xx |\n" +
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  await appendRow(file, head, row);
+      "`bun perf/cold-bench.ts --report` on `./dev up` over the 1M seed: active seeded readers whose head, " +
+      `pull-author list and seen-today mark were deleted, each read once, wrk -t1 -c${CONNECTIONS} ` +
+      "(its own process); hello-world in its own process in the same run. CPU per read from /proc (api, " +
+      "PostgreSQL) and INFO (Redis); PostgreSQL transactions from pg_stat_database. One row per run, newest last.",
+    [
+      ["commit", r.commit],
+      ["readers", r.readers],
+      ["hello req/s", r.helloRate],
+      ["cold req/s", r.coldRate],
+      ["share", r.share.toFixed(3)],
+      ["api µs", r.apiUs],
+      ["PG µs", r.pgUs],
+      ["Redis µs", r.redisUs],
+      ["PG xacts", r.pgXacts.toFixed(2)],
+      ["Redis cmds", r.redisCommands.toFixed(1)],
+      ["p50 ms", r.p50.toFixed(1)],
+      ["p99 ms", r.p99.toFixed(1)],
+      ["non-2xx", r.non2xx],
+    ],
+  );
   say(`appended to ${file}`);
 }
 await sql.end();

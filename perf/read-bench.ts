@@ -15,7 +15,7 @@ import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
 import { commitOf } from "./chaos/stack.ts";
 import { postmasterPid, treeSeconds } from "./proc.ts";
-import { appendRow, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
+import { appendRun, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -122,16 +122,28 @@ console.table(result);
 if (args.report) {
   const date = new Date().toISOString().slice(0, 10);
   const file = `perf/reports/${date}-read.md`;
-  const row = `| ${result.commit} | ${result.helloRate} | ${result.feedRate} | ${result.ratio.toFixed(3)} | ${result.apiUs} | ${result.redisUs} | ${result.pgUs} | ${result.redisCommands.toFixed(1)} | ${result.feedP50.toFixed(1)} | ${result.feedP99.toFixed(1)} | ${result.non2xx} |\n`;
-  const head =
+  const r = result;
+  await appendRun(
+    file,
     `# Cached GET /feed against hello-world (${date})\n\n` +
-    `\`bun perf/read-bench.ts --report\` on \`./dev up\`: ${READERS} warm readers, 20 text posts in each feed, ` +
-    `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s for each (wrk in its own process), hello-world in its own process. ` +
-    "CPU per read from /proc (api, PostgreSQL) and INFO (Redis); Redis commands per read from INFO stats. " +
-    "One row per run, newest last.\n\n" +
-    "| commit | hello req/s | feed req/s | share | api µs/read | Redis µs/read | PG µs/read | Redis cmds/read | p50 ms | p99 ms | non-2xx |\n" +
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  await appendRow(file, head, row);
+      `\`bun perf/read-bench.ts --report\` on \`./dev up\`: ${READERS} warm readers, 20 text posts in each feed, ` +
+      `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s for each (wrk in its own process), hello-world in its own process. ` +
+      "CPU per read from /proc (api, PostgreSQL) and INFO (Redis); Redis commands per read from INFO stats. " +
+      "One row per run, newest last.",
+    [
+      ["commit", r.commit],
+      ["hello req/s", r.helloRate],
+      ["feed req/s", r.feedRate],
+      ["share", r.ratio.toFixed(3)],
+      ["api µs/read", r.apiUs],
+      ["Redis µs/read", r.redisUs],
+      ["PG µs/read", r.pgUs],
+      ["Redis cmds/read", r.redisCommands.toFixed(1)],
+      ["p50 ms", r.feedP50.toFixed(1)],
+      ["p99 ms", r.feedP99.toFixed(1)],
+      ["non-2xx", r.non2xx],
+    ],
+  );
   say(`appended to ${file}`);
 }
 await sql.end();

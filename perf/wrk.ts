@@ -113,8 +113,23 @@ export async function redisStats(redis: RedisClient): Promise<{ cpu: number; com
   return { cpu: get("used_cpu_sys") + get("used_cpu_user"), commands: get("total_commands_processed") };
 }
 
-/** Appends a table row to a report, starting the file with `head` when it does not exist yet. */
-export async function appendRow(file: string, head: string, row: string): Promise<void> {
+/**
+ * Appends one run to a report's table (one row per run, newest last). A new file starts with
+ * `intro` and the table's header: the cells' names, the first column left-aligned, the rest right.
+ */
+export async function appendRun(
+  file: string,
+  intro: string,
+  cells: readonly (readonly [name: string, value: string | number])[],
+): Promise<void> {
+  const line = (xs: readonly (string | number)[]) => `| ${xs.join(" | ")} |\n`;
+  const head =
+    `${intro}\n\n` +
+    line(cells.map(([name]) => name)) +
+    line(cells.map((_, i) => (i === 0 ? "---" : "---:")));
   const exists = await Bun.file(file).exists();
-  await Bun.write(file, (exists ? await Bun.file(file).text() : head) + row);
+  await Bun.write(
+    file,
+    (exists ? await Bun.file(file).text() : head) + line(cells.map(([, value]) => value)),
+  );
 }

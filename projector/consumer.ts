@@ -206,7 +206,8 @@ export class Consumer {
         // Unreadable: the single path dead-letters it.
       }
       if (!batch || !event || event.type !== f.type) singles.push([id, fields]);
-      else batches.set(batch, [...(batches.get(batch) ?? []), { id, fields, event }]);
+      else if (batches.has(batch)) batches.get(batch)!.push({ id, fields, event });
+      else batches.set(batch, [{ id, fields, event }]);
     }
     const { redis, group, metrics } = this.o;
     for (const [handle, items] of batches) {
@@ -229,10 +230,7 @@ export class Consumer {
       }
       await redis.xack(stream, group, ...items.map((i) => i.id));
       for (const { event } of items) {
-        metrics.lag.observe(
-          { group, type: event.type },
-          Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000),
-        );
+        this.observeLag(event);
         metrics.events.inc({ group, type: event.type, outcome: "ok" });
       }
     }
@@ -320,16 +318,22 @@ export class Consumer {
         | undefined;
       if (handler) {
         await handler(this.o, event);
-        metrics.lag.observe(
-          { group, type },
-          Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000),
-        );
+        this.observeLag(event);
       }
       await redis.xack(stream, group, id);
       metrics.events.inc({ group, type, outcome: "ok" });
     } catch (e) {
       await this.fail(stream, id, fields, type, e);
     }
+  }
+
+  /** How long after it occurred an event was applied. */
+  private observeLag(event: { type: string; occurred_at: string }): void {
+    const { group, metrics } = this.o;
+    metrics.lag.observe(
+      { group, type: event.type },
+      Math.max(0, (Date.now() - Date.parse(event.occurred_at)) / 1000),
+    );
   }
 
   private async fail(

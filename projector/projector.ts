@@ -8,7 +8,7 @@ import { trimFeeds } from "../db/projections.ts";
 import { Consumer } from "./consumer.ts";
 import { FanoutLane } from "./fanout-lane.ts";
 import { projectorBatchHandlers, projectorHandlers } from "./handlers/index.ts";
-import type { BatchHandlerMap, HandlerMap } from "./handlers/types.ts";
+import type { HandlerMap } from "./handlers/types.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { onAvatarForThumbnail, onPostImageForThumbnails } from "./media/make-thumbnails.ts";
 import type { ProjectorMetrics } from "./metrics.ts";
@@ -25,7 +25,6 @@ export interface ProjectorDeps {
   metrics: ProjectorMetrics;
   storage?: Storage | null;
   handlers?: HandlerMap;
-  batchHandlers?: BatchHandlerMap;
   /** Handlers of the `media` group; by default thumbnails, when storage is configured. */
   mediaHandlers?: HandlerMap;
   consumerName?: string;
@@ -57,7 +56,7 @@ export function createProjector(d: ProjectorDeps) {
     streams,
     handlers: d.handlers ?? projectorHandlers,
     // Given handlers replace the batches too (a test's failing handler must see every event).
-    batchHandlers: d.batchHandlers ?? (d.handlers ? undefined : projectorBatchHandlers),
+    batchHandlers: d.handlers ? undefined : projectorBatchHandlers,
     consumerName: d.consumerName,
     log,
   });
