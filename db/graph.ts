@@ -1,4 +1,6 @@
+import { shardOf } from "../core/ids.ts";
 import type { AnySql, Tx } from "./client.ts";
+import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
 import { fanoutLockKey } from "./projections.ts";
 
 // Follows and likes: the write model of the social graph. Inserts and deletes report whether
@@ -42,9 +44,50 @@ export async function insertLike(sql: AnySql, userId: string, postId: string): P
   return rows.length === 1;
 }
 
-export async function deleteLike(sql: AnySql, userId: string, postId: string): Promise<boolean> {
-  const rows = await sql`DELETE FROM likes WHERE user_id = ${userId} AND post_id = ${postId} RETURNING 1`;
-  return rows.length === 1;
+export interface LikeChange {
+  status: number;
+  /** The post's author; null when the post does not exist (nothing was written). */
+  author_id: string | null;
+  /** The event's outbox row, when the like changed; null when it already stood (or did not). */
+  event_id: string | null;
+  event: Record<string, unknown> | null;
+}
+
+/**
+ * LikePostCommand or UnlikePostCommand as one statement (runClaimed): the post's author, the like
+ * row added or removed, and a PostLiked or PostUnliked outbox row only if it changed, with the
+ * author written into the event's payload.
+ */
+export function changeLikeOnce(
+  sql: AnySql,
+  claim: KeyClaim | null,
+  c: { liked: boolean; userId: string; postId: string; stream: string; event: object; answer: object },
+): Promise<ClaimOutcome<LikeChange>> {
+  const change = c.liked
+    ? sql`INSERT INTO likes (user_id, post_id) SELECT ${c.userId}, ${c.postId} FROM p, go
+          ON CONFLICT DO NOTHING RETURNING 1`
+    : sql`DELETE FROM likes WHERE user_id = ${c.userId} AND post_id = ${c.postId}
+            AND EXISTS (SELECT 1 FROM p) AND EXISTS (SELECT 1 FROM go) RETURNING 1`;
+  return runClaimed(
+    sql,
+    claim,
+    sql`p AS MATERIALIZED (
+        SELECT author_id FROM posts WHERE shard = ${shardOf(c.postId)} AND id = ${c.postId}
+      ), changed AS (${change}
+      ), ev AS (
+        INSERT INTO outbox (id, stream, type, event)
+        SELECT i, ${c.stream}, ${c.liked ? "PostLiked" : "PostUnliked"},
+               e.doc || jsonb_build_object('id', i::text, 'payload',
+                 (e.doc -> 'payload') || jsonb_build_object('author_id', p.author_id::text))
+        FROM p, changed, next_id(${shardOf(c.userId)}) AS i, (SELECT ${sql.json(c.event as never)}::jsonb AS doc) e
+        RETURNING id, event
+      ), result AS (
+        SELECT ${c.liked ? sql`CASE WHEN EXISTS (SELECT 1 FROM changed) THEN 201 ELSE 200 END` : sql`204`} AS status,
+               ${sql.json(c.answer as never)}::jsonb AS body,
+               p.author_id::text AS author_id, ev.id::text AS event_id, ev.event
+        FROM p LEFT JOIN ev ON true
+      )`,
+  );
 }
 
 /** Which of these (user, post) likes stand now, as "user:post". */

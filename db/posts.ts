@@ -1,5 +1,6 @@
 import { shardOf } from "../core/ids.ts";
 import type { AnySql } from "./client.ts";
+import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
 
 export interface PostRow {
   id: string;
@@ -22,6 +23,45 @@ export async function insertPost(
     SELECT ${shard}, i, ${authorId}, ${text}, id_time(i) FROM next_id(${shard}) AS i
     RETURNING id, author_id, text, image_key, image_width, image_height, created_at`;
   return row!;
+}
+
+/**
+ * CreatePostCommand as one statement (runClaimed): the post, its PostCreated outbox row and the
+ * stored 201. The new ids come from next_id here, so the statement writes them into the
+ * answer's and the event's `id` and `created_at` fields.
+ */
+export function createPostOnce(
+  sql: AnySql,
+  claim: KeyClaim | null,
+  p: { authorId: string; text: string; stream: string; event: object; answer: object },
+): Promise<
+  ClaimOutcome<{ status: number; post_id: string; event_id: string; event: Record<string, unknown> }>
+> {
+  const shard = shardOf(p.authorId);
+  return runClaimed(
+    sql,
+    claim,
+    sql`ids AS MATERIALIZED (
+        SELECT next_id(${shard}) AS post_id, next_id(${shard}) AS event_id FROM go
+      ), post AS (
+        INSERT INTO posts (shard, id, author_id, text, created_at)
+        SELECT ${shard}, post_id, ${p.authorId}, ${p.text}, id_time(post_id) FROM ids
+        -- As JavaScript's toISOString writes it (the answer's and the event's created_at).
+        RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+      ), ev AS (
+        INSERT INTO outbox (id, stream, type, event)
+        SELECT i.event_id, ${p.stream}, 'PostCreated',
+               e.doc || jsonb_build_object('id', i.event_id::text, 'payload',
+                 (e.doc -> 'payload') || jsonb_build_object('post_id', post.id::text, 'created_at', post.at))
+        FROM ids i, post, (SELECT ${sql.json(p.event as never)}::jsonb AS doc) e
+        RETURNING id, event
+      ), result AS (
+        SELECT 201 AS status,
+               ${sql.json(p.answer as never)}::jsonb || jsonb_build_object('id', post.id::text, 'created_at', post.at) AS body,
+               post.id::text AS post_id, ev.id::text AS event_id, ev.event
+        FROM post, ev
+      )`,
+  );
 }
 
 /** The author of a post, or undefined when the post does not exist. */

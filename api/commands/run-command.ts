@@ -7,7 +7,15 @@ import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import { publishEvents } from "../../core/streams.ts";
 import type { Tx } from "../../db/client.ts";
-import { findStoredResponse, storeResponse, tryLockKey } from "../../db/idempotency.ts";
+import {
+  type ClaimOutcome,
+  deleteExpiredKey,
+  findStoredResponse,
+  type KeyClaim,
+  type StoredResponse,
+  storeResponse,
+  tryLockKey,
+} from "../../db/idempotency.ts";
 import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
 import type { Deps } from "../deps.ts";
 
@@ -76,6 +84,11 @@ export function eventEnvelope(draft: DraftEvent, occurredAt: Date) {
   };
 }
 
+/** The stream partition of an actor's events: one actor's events stay in order. */
+export function streamOf(deps: Pick<Deps, "config">, actorId: string): string {
+  return keys.stream(streamPartitionFor(actorId, deps.config.STREAM_PARTITIONS));
+}
+
 export async function runCommand<B>(
   deps: Deps,
   idem: IdempotencyInput,
@@ -86,31 +99,15 @@ export async function runCommand<B>(
 
   const committed = await deps.sql.begin(async (tx) => {
     if (key) {
-      if (!(await tryLockKey(tx, idem.userId, idem.route, key))) {
-        throw new AppError(
-          "idempotency_in_flight",
-          "a request with this Idempotency-Key is still being processed; retry shortly",
-          {
-            headers: { "retry-after": "1" },
-          },
-        );
-      }
+      if (!(await tryLockKey(tx, idem.userId, idem.route, key))) throw inFlight();
       const stored = await findStoredResponse(tx, idem.userId, idem.route, key);
-      if (stored) {
-        if (stored.fingerprint !== fp) {
-          throw new AppError(
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used with a different request body",
-          );
-        }
-        return { replay: stored, outbox: [] as OutboxRow[] };
-      }
+      if (stored) return { replay: checkReplay(stored, fp), outbox: [] as OutboxRow[] };
     }
     const result = await work(tx);
     const now = new Date();
     const outbox: OutboxRow[] = [];
     for (const e of result.events) {
-      const stream = keys.stream(streamPartitionFor(e.actorId, deps.config.STREAM_PARTITIONS));
+      const stream = streamOf(deps, e.actorId);
       outbox.push(
         await insertOutbox(tx, {
           shard: shardOf(e.actorId),
@@ -134,15 +131,97 @@ export async function runCommand<B>(
     return { result, outbox };
   });
 
-  if ("replay" in committed && committed.replay) {
-    return { status: committed.replay.status, body: committed.replay.response as B, replayed: true };
-  }
+  if ("replay" in committed && committed.replay) return replayOf<B>(committed.replay);
   const { result, outbox } = committed as { result: CommandResult<B>; outbox: OutboxRow[] };
+  return finishCommitted(deps, result, outbox);
+}
+
+/** A command's committed outcome, as its statement (db/idempotency.ts runClaimed) returns it. */
+export interface StatementResult<B> {
+  status: number;
+  body: B;
+  /** The outbox rows the statement wrote, to XADD now. */
+  outbox: OutboxRow[];
+  updateCaches?: () => Promise<void>;
+}
+
+/**
+ * runCommand's contract in one round trip: `statement` claims the key and writes the rows, the
+ * outbox rows and the stored answer in a single statement, and `finish` turns its result row
+ * into the answer (it may throw a client error when the statement wrote nothing). Then, as
+ * runCommand does: caches, XADD, marks. For the hot commands (text posts, likes), where the
+ * BEGIN, lock, lookup, writes, stored answer and COMMIT were seven round trips.
+ */
+export async function runStatement<B, R>(
+  deps: Deps,
+  idem: IdempotencyInput,
+  statement: (claim: KeyClaim | null) => Promise<ClaimOutcome<R>>,
+  finish: (row: R | undefined) => StatementResult<B>,
+): Promise<CommandOutcome<B>> {
+  const key = parseIdempotencyKey(idem.key, idem.required);
+  const claim: KeyClaim | null = key
+    ? {
+        userId: idem.userId,
+        route: idem.route,
+        key,
+        fingerprint: fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body),
+        ttlHours: deps.config.IDEMPOTENCY_TTL_HOURS,
+      }
+    : null;
+  for (let attempt = 0; ; attempt++) {
+    const out = await statement(claim);
+    switch (out.kind) {
+      case "done": {
+        const result = finish(out.row);
+        return finishCommitted(deps, result, result.outbox);
+      }
+      case "busy":
+        throw inFlight();
+      case "stored":
+        return replayOf<B>(checkReplay(out.stored, claim!.fingerprint));
+      case "raced": {
+        const stored = await findStoredResponse(deps.sql, claim!.userId, claim!.route, claim!.key);
+        if (!stored) throw inFlight();
+        return replayOf<B>(checkReplay(stored, claim!.fingerprint));
+      }
+      case "expired":
+        if (attempt > 0) throw inFlight();
+        await deleteExpiredKey(deps.sql, claim!);
+    }
+  }
+}
+
+async function finishCommitted<B>(
+  deps: Deps,
+  result: { status: number; body: B; updateCaches?: () => Promise<void> },
+  outbox: OutboxRow[],
+): Promise<CommandOutcome<B>> {
   // While Redis looks down the event's handler alone brings the cache up to date (it converges
   // on the write model), so the answer does not wait on a hung Redis.
   if (!redisLooksDown(deps.redis)) await result.updateCaches?.().catch(() => {});
   await publishCommitted(deps, outbox);
   return { status: result.status, body: result.body, replayed: false };
+}
+
+function inFlight(): AppError {
+  return new AppError(
+    "idempotency_in_flight",
+    "a request with this Idempotency-Key is still being processed; retry shortly",
+    { headers: { "retry-after": "1" } },
+  );
+}
+
+function checkReplay(stored: StoredResponse, fp: string): StoredResponse {
+  if (stored.fingerprint !== fp)
+    throw new AppError(
+      "idempotency_key_reused",
+      "this Idempotency-Key was already used with a different request body",
+    );
+  return stored;
+}
+
+function replayOf<B>(stored: StoredResponse): CommandOutcome<B> {
+  return { status: stored.status, body: stored.response as B, replayed: true };
 }
 
 /** Writes a command's outcome to the response: its status, and the replay marker. */

@@ -1,9 +1,8 @@
 import { AppError } from "../../core/errors.ts";
 import { dropLikedSet, writeLikedSet } from "../../core/liked-set.ts";
 import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
-import { deleteLike, insertLike } from "../../db/graph.ts";
-import { findPostAuthor } from "../../db/posts.ts";
-import { runCommand } from "../commands/run-command.ts";
+import { changeLikeOnce, type LikeChange } from "../../db/graph.ts";
+import { eventEnvelope, runStatement, streamOf } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
@@ -14,65 +13,52 @@ export interface LikeState {
 
 /** LikePostCommand → likes row + PostLikedEvent; liking twice changes nothing (200, no event). */
 export function likePost(deps: Deps, viewer: Viewer, postId: string, idempotencyKey: string | undefined) {
-  return runCommand<LikeState>(
-    deps,
-    {
-      userId: viewer.id,
-      route: "POST /likes",
-      key: idempotencyKey,
-      required: false,
-      body: { post_id: postId },
-    },
-    async (tx) => {
-      const authorId = await findPostAuthor(tx, postId);
-      if (!authorId) throw new AppError("post_not_found", `post ${postId} does not exist`);
-      const created = await insertLike(tx, viewer.id, postId);
-      return {
-        status: created ? 201 : 200,
-        body: { post_id: postId, liked: true },
-        updateCaches: created ? () => updateLikedSet(deps, viewer.id, postId, true) : undefined,
-        events: created
-          ? [
-              {
-                type: "PostLiked",
-                actorId: viewer.id,
-                payload: { post_id: postId, user_id: viewer.id, author_id: authorId },
-              },
-            ]
-          : [],
-      };
-    },
-  );
+  return changeLike(deps, viewer, postId, idempotencyKey, true);
 }
 
 /** UnlikePostCommand → the row goes + PostUnlikedEvent; unliking what is not liked is a no-op. */
 export function unlikePost(deps: Deps, viewer: Viewer, postId: string, idempotencyKey: string | undefined) {
-  return runCommand<LikeState>(
+  return changeLike(deps, viewer, postId, idempotencyKey, false);
+}
+
+/** Both commands in one statement each (db/graph.ts changeLikeOnce). */
+function changeLike(
+  deps: Deps,
+  viewer: Viewer,
+  postId: string,
+  idempotencyKey: string | undefined,
+  liked: boolean,
+) {
+  const stream = streamOf(deps, viewer.id);
+  // The statement writes the event's id and the post's author into it.
+  const event = eventEnvelope(
+    {
+      type: liked ? "PostLiked" : "PostUnliked",
+      actorId: viewer.id,
+      payload: { post_id: postId, user_id: viewer.id, author_id: "0" },
+    },
+    new Date(),
+  );
+  const body: LikeState = { post_id: postId, liked };
+  return runStatement<LikeState, LikeChange>(
     deps,
     {
       userId: viewer.id,
-      route: "DELETE /likes/:post_id",
+      route: liked ? "POST /likes" : "DELETE /likes/:post_id",
       key: idempotencyKey,
       required: false,
       body: { post_id: postId },
     },
-    async (tx) => {
-      const authorId = await findPostAuthor(tx, postId);
-      if (!authorId) throw new AppError("post_not_found", `post ${postId} does not exist`);
-      const deleted = await deleteLike(tx, viewer.id, postId);
+    (claim) =>
+      changeLikeOnce(deps.sql, claim, { liked, userId: viewer.id, postId, stream, event, answer: body }),
+    (row) => {
+      if (!row) throw new AppError("post_not_found", `post ${postId} does not exist`);
+      const changed = row.event_id !== null;
       return {
-        status: 204,
-        body: { post_id: postId, liked: false },
-        updateCaches: deleted ? () => updateLikedSet(deps, viewer.id, postId, false) : undefined,
-        events: deleted
-          ? [
-              {
-                type: "PostUnliked",
-                actorId: viewer.id,
-                payload: { post_id: postId, user_id: viewer.id, author_id: authorId },
-              },
-            ]
-          : [],
+        status: row.status,
+        body,
+        outbox: changed ? [{ id: row.event_id!, stream, event: row.event! }] : [],
+        updateCaches: changed ? () => updateLikedSet(deps, viewer.id, postId, liked) : undefined,
       };
     },
   );

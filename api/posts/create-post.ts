@@ -3,8 +3,16 @@ import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { mediaFilename, mediaKeys } from "../../core/media.ts";
-import { attachPostImage, insertPost } from "../../db/posts.ts";
-import { type DraftEvent, runCommand } from "../commands/run-command.ts";
+import { attachPostImage, createPostOnce, insertPost } from "../../db/posts.ts";
+import {
+  type CommandOutcome,
+  type DraftEvent,
+  eventEnvelope,
+  type IdempotencyInput,
+  runCommand,
+  runStatement,
+  streamOf,
+} from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { postMediaKeys, presentPost, signedUrls, userMediaKeys, type WirePost } from "../hydrate/present.ts";
@@ -39,86 +47,145 @@ export async function createPost(
     image_sha256: image?.sha256 ?? null,
   };
 
+  const idem = {
+    userId: viewer.id,
+    route: "POST /posts",
+    key: idempotencyKey,
+    required: true,
+    body: fingerprintBody,
+  };
+  if (!image) return createTextPost(deps, viewer, parsed.data.text, idem);
+
   let stored: string | null = null;
   // The new post as committed, for the answer: built from it and the viewer's card, not read back.
   let created: CachedPost | null = null;
   try {
-    const out = await runCommand<WirePost>(
-      deps,
-      { userId: viewer.id, route: "POST /posts", key: idempotencyKey, required: true, body: fingerprintBody },
-      async (tx) => {
-        const post = await insertPost(tx, viewer.id, parsed.data.text);
-        // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
-        created = {
-          id: post.id,
-          author_id: post.author_id,
-          text: post.text,
-          image_key: null,
-          image_width: null,
-          image_height: null,
-          image_variants: null,
-        };
-        const events: DraftEvent[] = [
-          {
-            type: "PostCreated",
-            actorId: viewer.id,
-            payload: {
-              post_id: post.id,
-              author_id: viewer.id,
-              created_at: new Date(timestampOf(post.id)).toISOString(),
-            },
+    const out = await runCommand<WirePost>(deps, idem, async (tx) => {
+      const post = await insertPost(tx, viewer.id, parsed.data.text);
+      // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
+      created = {
+        id: post.id,
+        author_id: post.author_id,
+        text: post.text,
+        image_key: null,
+        image_width: null,
+        image_height: null,
+        image_variants: null,
+      };
+      const events: DraftEvent[] = [
+        {
+          type: "PostCreated",
+          actorId: viewer.id,
+          payload: {
+            post_id: post.id,
+            author_id: viewer.id,
+            created_at: new Date(timestampOf(post.id)).toISOString(),
           },
-        ];
-        if (image && deps.storage) {
-          const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
-          await deps.storage.put(key, image.bytes, image.mime);
-          stored = key;
-          await attachPostImage(tx, {
-            postId: post.id,
-            authorId: viewer.id,
-            key,
-            width: image.width,
-            height: image.height,
-          });
-          created = { ...created, image_key: key, image_width: image.width, image_height: image.height };
-          events.push({
-            type: "PostImageUploaded",
-            actorId: viewer.id,
-            payload: { post_id: post.id, author_id: viewer.id, key, previous_key: null },
-          });
-        }
-        return {
-          status: 201,
-          // Stored for replays without presigned URLs (they would expire first); the answer
-          // below is hydrated fresh.
-          body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
-          events,
-          // The body and its zero count in Redis, as a read would leave them: its followers'
-          // first pages then find it there.
-          updateCaches: async () => {
-            if (!created) return;
-            const ttl = deps.config.CACHE_TTL_SECONDS;
-            await Promise.all([
-              cachePosts(deps.redis, [created], ttl),
-              cacheLikeCounts(deps.redis, [{ post_id: created.id, like_count: 0 }], ttl),
-            ]).catch(() => {});
-          },
-        };
-      },
-    );
-    if (!out.replayed && created) {
-      // No statement to answer: nobody can have liked it yet, and its thumbnail comes later.
-      const post: CachedPost = created;
-      const { urls } = await signedUrls(deps, [...userMediaKeys(viewer), ...postMediaKeys(post)]);
-      return { ...out, body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }, urls) };
-    }
-    // A replay: the stored answer has no presigned URLs (they would have expired), and the post
-    // may have been liked since.
-    const [fresh] = await hydratePosts(deps, viewer.id, [out.body.id]);
-    return { ...out, body: fresh ?? out.body };
+        },
+      ];
+      if (image && deps.storage) {
+        const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
+        await deps.storage.put(key, image.bytes, image.mime);
+        stored = key;
+        await attachPostImage(tx, {
+          postId: post.id,
+          authorId: viewer.id,
+          key,
+          width: image.width,
+          height: image.height,
+        });
+        created = { ...created, image_key: key, image_width: image.width, image_height: image.height };
+        events.push({
+          type: "PostImageUploaded",
+          actorId: viewer.id,
+          payload: { post_id: post.id, author_id: viewer.id, key, previous_key: null },
+        });
+      }
+      return {
+        status: 201,
+        // Stored for replays without presigned URLs (they would expire first); the answer
+        // below is hydrated fresh.
+        body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
+        events,
+        updateCaches: () => (created ? cacheNewPost(deps, created) : Promise.resolve()),
+      };
+    });
+    return await answerCreated(deps, viewer, out, created);
   } catch (e) {
     // The transaction rolled back: nothing points at the object it wrote.
     if (stored) await deps.storage?.delete(stored).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * A text post in one statement (db/posts.ts createPostOnce): the statement assigns the ids and
+ * writes them into the stored answer and the event, so the answer needs no read back.
+ */
+async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: IdempotencyInput) {
+  const stream = streamOf(deps, viewer.id);
+  // Placeholders for what the statement assigns: the post's id and created_at.
+  const draft: CachedPost = {
+    id: "0",
+    author_id: viewer.id,
+    text,
+    image_key: null,
+    image_width: null,
+    image_height: null,
+    image_variants: null,
+  };
+  const event = eventEnvelope(
+    {
+      type: "PostCreated",
+      actorId: viewer.id,
+      payload: { post_id: "0", author_id: viewer.id, created_at: "" },
+    },
+    new Date(),
+  );
+  // Stored for replays without presigned URLs (they would expire first).
+  const answer = presentPost(deps, draft, viewer, { at: 0, likeCount: 0, likedByMe: false });
+  let created: CachedPost | null = null;
+  const out = await runStatement(
+    deps,
+    idem,
+    (claim) => createPostOnce(deps.sql, claim, { authorId: viewer.id, text, stream, event, answer }),
+    (row) => {
+      const post: CachedPost = { ...draft, id: row!.post_id };
+      created = post;
+      return {
+        status: row!.status,
+        body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }),
+        outbox: [{ id: row!.event_id, stream, event: row!.event }],
+        updateCaches: () => cacheNewPost(deps, post),
+      };
+    },
+  );
+  return answerCreated(deps, viewer, out, created);
+}
+
+/** The body and its zero count in Redis, as a read would leave them: its followers' first pages find it there. */
+async function cacheNewPost(deps: Deps, post: CachedPost): Promise<void> {
+  const ttl = deps.config.CACHE_TTL_SECONDS;
+  await Promise.all([
+    cachePosts(deps.redis, [post], ttl),
+    cacheLikeCounts(deps.redis, [{ post_id: post.id, like_count: 0 }], ttl),
+  ]).catch(() => {});
+}
+
+async function answerCreated(
+  deps: Deps,
+  viewer: Viewer,
+  out: CommandOutcome<WirePost>,
+  created: CachedPost | null,
+): Promise<CommandOutcome<WirePost>> {
+  if (!out.replayed && created) {
+    // No statement to answer: nobody can have liked it yet, and its thumbnail comes later.
+    const post: CachedPost = created;
+    const { urls } = await signedUrls(deps, [...userMediaKeys(viewer), ...postMediaKeys(post)]);
+    return { ...out, body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }, urls) };
+  }
+  // A replay: the stored answer has no presigned URLs (they would have expired), and the post
+  // may have been liked since.
+  const [fresh] = await hydratePosts(deps, viewer.id, [out.body.id]);
+  return { ...out, body: fresh ?? out.body };
 }

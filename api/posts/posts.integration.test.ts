@@ -49,9 +49,9 @@ describe("POST /posts — happy", () => {
     const fetched = await api.call("GET", `/posts/${r.body.id}`, { token: u.token });
     expect(fetched.body).toEqual(r.body);
 
-    // The 201 is built from the inserted row and the viewer's card, not read back: BEGIN, the
-    // key's lock, its lookup, the post, the outbox row, the stored answer, COMMIT, and the
-    // outbox row marked published.
+    // One statement claims the key and writes the post, the outbox row and the stored answer
+    // (db/posts.ts createPostOnce); the 201 is built from it and the viewer's card, not read
+    // back. The second statement marks the outbox row published (testApp marks per command).
     db.resetCount();
     const second = await api.call("POST", "/posts", {
       token: u.token,
@@ -59,7 +59,7 @@ describe("POST /posts — happy", () => {
       headers: { "idempotency-key": key() },
     });
     expect(second.status).toBe(201);
-    expect(db.queryCount()).toBe(8);
+    expect(db.queryCount()).toBe(2);
     expect((await api.call("GET", `/posts/${second.body.id}`, { token: u.token })).body).toEqual(second.body);
   });
 
@@ -179,13 +179,97 @@ describe("POST /posts — idempotency", () => {
         }),
       ),
     );
-    const statuses = rs.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
-    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
-    const ids = new Set(rs.filter((r) => r.status === 201).map((r) => r.body.id));
-    expect(ids.size).toBe(1);
+    // One request made the post; the others ran while it held the key (409) or after it
+    // committed (its stored answer, marked replayed).
+    const made = rs.filter((r) => r.status === 201 && r.headers.get("idempotent-replayed") === null);
+    const replays = rs.filter((r) => r.headers.get("idempotent-replayed") === "true");
+    const busy = rs.filter((r) => r.status === 409);
+    expect(made.length).toBe(1);
+    expect(made.length + replays.length + busy.length).toBe(50);
+    expect(busy.every((r) => r.body.code === "idempotency_in_flight")).toBe(true);
+    expect(replays.every((r) => r.status === 201 && r.body.id === made[0]!.body.id)).toBe(true);
     expect(await count("posts")).toBe(1);
     expect(await count("outbox")).toBe(1);
+    // And once it is over, every retry is a replay of the same post.
+    const again = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "race" },
+      headers: { "idempotency-key": k },
+    });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(made[0]!.body.id);
+  });
+
+  test("a first request that commits after the statement began is replayed, not repeated", async () => {
+    const u = await db.makeUser();
+    const first = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "once" },
+      headers: { "idempotency-key": "k1" },
+    });
+    // A writer that stores key k2 without its advisory lock, and commits only once the
+    // request's statement waits on the key's unique index: the statement took its snapshot
+    // before the row existed, so only the unique key can stop it.
+    let commit!: () => void;
+    const go = new Promise<void>((r) => {
+      commit = r;
+    });
+    let stored!: () => void;
+    const isStored = new Promise<void>((r) => {
+      stored = r;
+    });
+    const holder = db.sql.begin(async (tx) => {
+      await tx`
+        INSERT INTO idempotency_keys (user_id, route, key, fingerprint, status, response, expires_at)
+        SELECT user_id, route, 'k2', fingerprint, status, response, expires_at FROM idempotency_keys
+        WHERE user_id = ${u.id} AND key = 'k1'`;
+      stored();
+      await go;
+    });
+    await isStored;
+    const second = api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "once" },
+      headers: { "idempotency-key": "k2" },
+    });
+    let waited = false;
+    for (let i = 0; i < 500 && !waited; i++) {
+      const [w] = await db.sql`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      waited = w!.n > 0;
+      if (!waited) await Bun.sleep(10);
+    }
+    commit();
+    expect(waited).toBe(true);
+    await holder;
+    const r = await second;
+    expect(r.status).toBe(201);
+    expect(r.headers.get("idempotent-replayed")).toBe("true");
+    expect(r.body.id).toBe(first.body.id);
+    expect(await count("posts")).toBe(1);
+    expect(await count("outbox")).toBe(1);
+  });
+
+  test("an expired key that the purge has not removed yet is used afresh", async () => {
+    const u = await db.makeUser();
+    const first = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "old" },
+      headers: { "idempotency-key": "k" },
+    });
+    await db.sql`UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`;
+    const r = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "old" },
+      headers: { "idempotency-key": "k" },
+    });
+    expect(r.status).toBe(201);
+    expect(r.headers.get("idempotent-replayed")).toBeNull();
+    expect(r.body.id).not.toBe(first.body.id);
+    expect(await count("posts")).toBe(2);
+    expect(await count("idempotency_keys")).toBe(1);
   });
 });
 
