@@ -21,6 +21,14 @@ export async function followerCount(sql: AnySql, userId: string): Promise<number
   return row?.n ?? 0;
 }
 
+/** Followers per user (user_stats), 0 for users without a row. */
+export async function followerCounts(sql: AnySql, userIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await sql<{ user_id: string; n: number }[]>`
+    SELECT user_id::text, followers_count::int AS n FROM user_stats
+    WHERE user_id = ANY(${userIds as string[]}::bigint[])`;
+  return new Map(rows.map((r) => [r.user_id, r.n]));
+}
+
 /** The advisory lock key that orders an author's fan-out batches against unfollows of them. */
 export function fanoutLockKey(authorId: string): string {
   // Namespaced away from other advisory keys by a high tag; bigint ids are < 2^63.
@@ -58,6 +66,53 @@ export async function fanOutBatch(
     )
     SELECT follower_id::text, (SELECT count(*)::int FROM ins) AS inserted FROM batch ORDER BY follower_id`;
   return { followers: rows.map((r) => r.follower_id), inserted: rows[0]?.inserted ?? 0 };
+}
+
+/**
+ * Many small authors' posts at once (the projector's PostCreated batch): each post into its
+ * author's feed and the feeds of the author's active followers, each event recorded in
+ * processed_events and the new ones counted into user_stats, in one transaction. The authors'
+ * fan-out locks are taken first, shared, in their own statement, as fanOutBatch does. Returns
+ * every feed a post went to (inserted or already there), for the cached heads, and the number
+ * of rows inserted into followers' feeds.
+ */
+export async function fanOutPosts(
+  tx: Tx,
+  group: string,
+  events: readonly { eventId: string; postId: string; authorId: string }[],
+): Promise<{ deliveries: { post_id: string; user_id: string }[]; inserted: number }> {
+  const locks = [...new Set(events.map((e) => fanoutLockKey(e.authorId)))].sort();
+  await tx`SELECT pg_advisory_xact_lock_shared(k) FROM unnest(${locks}::bigint[]) AS k`;
+  const rows = await tx<{ post_id: string; user_id: string; inserted: number }[]>`
+    WITH ev AS (
+      -- One row per event: a read may hold an event twice (published again by the sweeper).
+      SELECT DISTINCT ON (event_id) * FROM unnest(${events.map((e) => e.eventId)}::bigint[],
+        ${events.map((e) => e.postId)}::bigint[], ${events.map((e) => e.authorId)}::bigint[])
+        AS e(event_id, post_id, author_id)
+    ), targets AS MATERIALIZED (
+      SELECT post_id, author_id, author_id AS user_id FROM ev
+      UNION ALL
+      -- Only followers who are not away (sql/0013_active_follows.sql), as in fanOutBatch.
+      SELECT ev.post_id, ev.author_id, af.follower_id FROM ev JOIN active_follows af ON af.followee_id = ev.author_id
+    ), ins AS (
+      INSERT INTO user_feed (user_id, post_id, author_id, created_at)
+      SELECT user_id, post_id, author_id, id_time(post_id) FROM targets ORDER BY user_id, post_id
+      ON CONFLICT DO NOTHING
+      RETURNING user_id <> author_id AS pushed
+    ), fresh AS (
+      INSERT INTO processed_events (group_name, event_id) SELECT ${group}, event_id FROM ev
+      ON CONFLICT DO NOTHING RETURNING event_id
+    ), counted AS (
+      -- In author order, so two batches never wait on each other's rows in a cycle.
+      INSERT INTO user_stats AS s (user_id, followers_count, following_count, posts_count)
+      SELECT author_id, 0, 0, count(*) FROM ev JOIN fresh USING (event_id) GROUP BY author_id ORDER BY author_id
+      ON CONFLICT (user_id) DO UPDATE SET posts_count = s.posts_count + EXCLUDED.posts_count, updated_at = now()
+    )
+    SELECT post_id::text, user_id::text, (SELECT count(*)::int FROM ins WHERE pushed) AS inserted FROM targets`;
+  return {
+    deliveries: rows.map(({ post_id, user_id }) => ({ post_id, user_id })),
+    inserted: rows[0]?.inserted ?? 0,
+  };
 }
 
 export interface FanoutJob {

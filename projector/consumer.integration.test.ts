@@ -239,7 +239,6 @@ describe("like events in batches", () => {
     expect(await count(post)).toBe(2);
     await publish(); // every one of them delivered again
     await p.settle();
-    console.log(JSON.stringify(p.logs));
     expect(await count(post)).toBe(2);
     expect(p.logs.some((l) => l.msg === "batch failed; handling its events one by one")).toBe(false);
     await p.stop();

@@ -290,3 +290,84 @@ test("the single like handlers (a failed batch's fallback) move the count once e
   await onPostUnliked(deps, event("9702", "PostUnliked"));
   expect(await count()).toBe(0);
 });
+
+test("PostCreated in a batch: small authors' posts in one transaction, once each; a lane author's alone", async () => {
+  const { onPostsCreated, shouldTrim } = await import("./post-created.ts");
+  const { createProjectorMetrics } = await import("../metrics.ts");
+  const { insertFollow } = await import("../../db/graph.ts");
+  const { bumpUserStats } = await import("../../db/projections.ts");
+  const [a, b, star, f1, f2, f3] = [
+    await db.makeUser(),
+    await db.makeUser(),
+    await db.makeUser(),
+    await db.makeUser(),
+    await db.makeUser(),
+    await db.makeUser(),
+  ];
+  const follows: [typeof a, typeof a][] = [
+    [f1, a],
+    [f2, a],
+    [f1, b],
+    [f1, star],
+    [f2, star],
+    [f3, star],
+  ];
+  for (const [follower, followee] of follows) {
+    await insertFollow(db.sql, follower.id, followee.id);
+    await bumpUserStats(db.sql, followee.id, { followers: 1 });
+  }
+  // f2 has a cached head: the batch pushes onto it.
+  await db.redis.zadd(keys.feedHead(f2.id), "+inf", "complete");
+  const posts = [
+    await insertPost(db.sql, a.id, "a1"),
+    await insertPost(db.sql, b.id, "b1"),
+    await insertPost(db.sql, a.id, "a2"),
+    await insertPost(db.sql, star.id, "s1"),
+  ];
+  const events = posts.map((p, i) => ({
+    ...envelope(String(9800 + i), p.author_id),
+    type: "PostCreated" as const,
+    payload: { post_id: p.id, author_id: p.author_id, created_at: p.created_at.toISOString() },
+  }));
+  const deps = {
+    sql: db.sql,
+    redis: db.redis,
+    // star's 3 followers are over the inline maximum: star's post goes to the lane.
+    config: { ...db.config, FANOUT_INLINE_MAX: 2 },
+    group: "projector",
+    metrics: createProjectorMetrics(),
+  } as HandlerDeps;
+  db.resetCount();
+  await onPostsCreated(deps, [...events.slice(0, 3), events[0]!]);
+  // The follower counts; BEGIN, the fan-out locks, the rows and counters, COMMIT: for any
+  // number of small authors' posts. And one trim, if a feed the posts reached is due one.
+  const reached: [string, string][] = [
+    ...[a, f1, f2].flatMap((u) => [posts[0]!, posts[2]!].map((p): [string, string] => [u.id, p.id])),
+    [b.id, posts[1]!.id],
+    [f1.id, posts[1]!.id],
+  ];
+  expect(db.queryCount()).toBe(5 + (reached.some(([u, p]) => shouldTrim(u, p)) ? 1 : 0));
+  await onPostsCreated(deps, events);
+  await onPostsCreated(deps, events); // all of them again: nothing changes
+  const feed = async (u: { id: string }) =>
+    (await db.sql`SELECT post_id::text FROM user_feed WHERE user_id = ${u.id} ORDER BY post_id`).map(
+      (r) => r.post_id,
+    );
+  expect(await feed(f1)).toEqual([posts[0]!.id, posts[1]!.id, posts[2]!.id].sort());
+  expect(await feed(f2)).toEqual([posts[0]!.id, posts[2]!.id].sort());
+  expect(await feed(a)).toEqual([posts[0]!.id, posts[2]!.id].sort());
+  expect(await feed(f3)).toEqual([]);
+  const counts = await db.sql`
+    SELECT user_id::text, posts_count::int AS n FROM user_stats WHERE user_id IN (${a.id}, ${b.id}, ${star.id})`;
+  expect(Object.fromEntries(counts.map((r) => [r.user_id, r.n]))).toEqual({
+    [a.id]: 2,
+    [b.id]: 1,
+    [star.id]: 1,
+  });
+  expect((await db.sql`SELECT post_id::text FROM fanout_jobs`).map((r) => r.post_id)).toEqual([posts[3]!.id]);
+  const head = await db.redis.zrange(keys.feedHead(f2.id), "0", "-1");
+  expect(head).toEqual(expect.arrayContaining([posts[0]!.id, posts[2]!.id]));
+  expect(head).not.toContain(posts[1]!.id);
+  // Rows into followers' feeds: f1 and f2 for each of a's posts, f1 for b's.
+  expect((await deps.metrics.fanoutRows.get()).values[0]!.value).toBe(5);
+});

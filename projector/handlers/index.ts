@@ -1,6 +1,6 @@
 import { onAvatarUpdated } from "./avatar-updated.ts";
 import { onLikeEvents } from "./like-counts.ts";
-import { onPostCreated } from "./post-created.ts";
+import { onPostCreated, onPostsCreated } from "./post-created.ts";
 import { onPostImageUploaded } from "./post-image-uploaded.ts";
 import { onPostLiked } from "./post-liked.ts";
 import { onPostUnliked } from "./post-unliked.ts";
@@ -23,6 +23,7 @@ export const projectorHandlers: HandlerMap = {
 
 /** What the projector group handles a read's worth at a time (then by the handlers above). */
 export const projectorBatchHandlers: BatchHandlerMap = {
+  PostCreated: onPostsCreated,
   PostLiked: onLikeEvents,
   PostUnliked: onLikeEvents,
 };

@@ -1,15 +1,18 @@
 import { pushToAuthorCache, pushToHeads } from "../../core/cache.ts";
+import type { EventOf } from "../../core/events.ts";
 import { timestampOf } from "../../core/ids.ts";
 import {
   bumpUserStats,
   enqueueFanout,
   fanOutBatch,
+  fanOutPosts,
   followerCount,
+  followerCounts,
   insertOwnFeedItem,
   markProcessed,
   trimFeeds,
 } from "../../db/projections.ts";
-import type { Handler, HandlerDeps } from "./types.ts";
+import type { BatchHandler, Handler, HandlerDeps } from "./types.ts";
 
 /** One in TRIM_EVERY deliveries to a reader also trims that reader's feed to FEED_MAX_ITEMS. */
 const TRIM_EVERY = 16n;
@@ -101,3 +104,67 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
     if (await markProcessed(tx, deps.group, event.id)) await bumpUserStats(tx, authorId, { posts: 1 });
   });
 };
+
+/**
+ * PostCreated events of one read, at once. Posts of small authors (pushed, and at most
+ * FANOUT_INLINE_MAX followers) go out together: one transaction of two statements for up to FANOUT_BATCH_SIZE
+ * followers' rows (db/projections.ts fanOutPosts), then their cached heads and author lists in
+ * one round of Redis calls. Pull and lane authors' posts take onPostCreated, one by one. Same effects
+ * as onPostCreated, so a redelivery, or the single handler running after a failed batch,
+ * repeats them harmlessly.
+ */
+export const onPostsCreated: BatchHandler = async (deps, events) => {
+  const posts = events.filter((e): e is EventOf<"PostCreated"> => e.type === "PostCreated");
+  const started = performance.now();
+  const counts = await followerCounts(deps.sql, [...new Set(posts.map((e) => e.payload.author_id))]);
+  let chunk: EventOf<"PostCreated">[] = [];
+  let followers = 0;
+  for (const e of posts) {
+    const n = counts.get(e.payload.author_id) ?? 0;
+    if (fanOutMode(n, deps.config.FANOUT_PULL_THRESHOLD) === "pull" || n > deps.config.FANOUT_INLINE_MAX) {
+      await onPostCreated(deps, e);
+      continue;
+    }
+    if (chunk.length > 0 && followers + n > deps.config.FANOUT_BATCH_SIZE) {
+      await fanOutChunk(deps, chunk);
+      chunk = [];
+      followers = 0;
+    }
+    chunk.push(e);
+    followers += n;
+  }
+  if (chunk.length > 0) await fanOutChunk(deps, chunk);
+  const seconds = (performance.now() - started) / 1000;
+  for (let i = 0; i < posts.length; i++) deps.metrics.fanoutDuration.observe(seconds);
+};
+
+async function fanOutChunk(deps: HandlerDeps, events: readonly EventOf<"PostCreated">[]): Promise<void> {
+  const { redis, config } = deps;
+  const { deliveries, inserted } = await deps.sql.begin((tx) =>
+    fanOutPosts(
+      tx,
+      deps.group,
+      events.map((e) => ({ eventId: e.id, postId: e.payload.post_id, authorId: e.payload.author_id })),
+    ),
+  );
+  deps.metrics.fanoutRows.inc(inserted);
+  const readers = new Map<string, string[]>();
+  for (const d of deliveries) {
+    const list = readers.get(d.post_id);
+    if (list) list.push(d.user_id);
+    else readers.set(d.post_id, [d.user_id]);
+  }
+  const calls: Promise<unknown>[] = [];
+  const trims: string[] = [];
+  for (const e of events) {
+    const post = { id: e.payload.post_id, at: timestampOf(e.payload.post_id) };
+    const to = readers.get(post.id) ?? [];
+    calls.push(pushToHeads(redis, to, post, config.FEED_CACHE_ITEMS));
+    // As onPostCreated: an author who just dropped below the threshold may still have a list.
+    calls.push(pushToAuthorCache(redis, e.payload.author_id, post, config.AUTHOR_CACHE_POSTS));
+    // The author's own feed is among `to`.
+    for (const id of to) if (shouldTrim(id, post.id)) trims.push(id);
+  }
+  await Promise.all(calls);
+  await trimLater(deps, trims);
+}
