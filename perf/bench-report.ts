@@ -743,10 +743,12 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
       `\`fanout_rows_total\` grew by ${fmtNum(r.fanout.rows)} in ${fmtNum(r.fanout.wallSeconds)} s, from the ` +
       `first post to the last row (${r.fanout.drained ? "every event handled, no fan-out job left" : "**the fan-out had not finished by the deadline**"}): ` +
       `**${fmtNum(r.fanout.rowsPerS)} rows/s**, ${pct(r.fanout.rowsPerS / Math.max(r.baselines.copyRowsPerS, 1e-9))} of raw COPY. ` +
-      `Followers gone through: ${fmtNum(r.fanout.followersPerS)}/s; fan-out writes rows only for readers ` +
-      "who read within FEED_ACTIVE_DAYS (the rest get their feed rebuilt when they return), so rows are " +
+      `Followers considered: ${fmtNum(r.fanout.followersPerS)}/s (the authors' followers over the same time). ` +
+      "A batch reads only `active_follows`, the follows of readers who are not away (sql/0013): the " +
+      "others cost nothing now and get their feed rebuilt when they return, so rows are " +
       `${pct(r.fanout.rows / Math.max(r.fanout.followers, 1))} of followers. Authors above FANOUT_INLINE_MAX ` +
-      "are fanned out by the projector's fan-out lane, one batch per turn.",
+      "are fanned out by the projector's fan-out lane (FANOUT_LANE_WORKERS workers, SKIP LOCKED, no rest " +
+      "while jobs wait); smaller authors' posts of one read go out together in one statement.",
     "",
     `Lag: one post by a seeded author with ${fmtNum(r.lag.authorFollowers)} followers, then ` +
       `${r.lag.sampled} of those followers (${r.lag.activeSampled} of them active) polled GET /feed by ` +
