@@ -75,7 +75,7 @@ describe("PostgreSQL unreachable", () => {
     const dead = createSql({ url: "postgres://feed:feed@127.0.0.1:1/feed_test", max: 2 });
     try {
       const u = await db.makeUser();
-      const app = testApp(db, {}, { sql: dead, readSql: dead });
+      const app = testApp(db, {}, { sql: dead, plannedSql: dead });
       expectOutage(await app.call("GET", "/feed", { token: u.token }), "a backing service");
       const ready = await app.call("GET", "/ready");
       expect(ready.status).toBe(503);

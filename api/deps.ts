@@ -24,10 +24,11 @@ export interface Lifecycle {
 export interface Deps {
   sql: Sql;
   /**
-   * A pool with generic plans (db/client.ts genericPlans) for the read path's statements (the
-   * feed's sources, hydration): planned once per connection instead of on every read.
+   * A pool with generic plans (db/client.ts genericPlans) for the hot statements: the feed's
+   * sources, hydration, and the commands' single statements (runStatement). Planned once per
+   * connection instead of on every request: a like's statement took 170 µs to plan, 67 to run.
    */
-  readSql?: Sql;
+  plannedSql?: Sql;
   redis: RedisClient;
   config: Config;
   metrics: ApiMetrics;

@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { loadConfigOrExit } from "../core/config.ts";
-import { readPoolSize } from "../core/pool-budget.ts";
+import { plannedPoolSize } from "../core/pool-budget.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
@@ -24,10 +24,11 @@ const sql = createSql({
   serial: true,
   statementTimeoutMs,
 });
-// The read path's statements (the feed's sources, hydration), planned once per connection.
-const readSql = createSql({
+// The hot statements (the feed's sources, hydration, single-statement commands), planned once
+// per connection.
+const plannedSql = createSql({
   url: config.DATABASE_URL,
-  max: readPoolSize(config.DATABASE_POOL_SIZE),
+  max: plannedPoolSize(config.DATABASE_POOL_SIZE),
   genericPlans: true,
   serial: true,
   statementTimeoutMs,
@@ -62,7 +63,7 @@ const touches = new ReaderTouches({ sql, redis, config, log });
 const publishedMarks = new PublishedMarks({ sql, config, log });
 const deps = {
   sql,
-  readSql,
+  plannedSql,
   redis,
   config,
   metrics,
@@ -98,7 +99,7 @@ async function shutdown(signal: string) {
   // Queries of handlers the deadline already answered for may still be running: a short grace.
   memory.close();
   await Promise.allSettled([touches.flush(), publishedMarks.flush()]);
-  await Promise.allSettled([sql.end({ timeout: 2 }), readSql.end({ timeout: 2 }), redis.quit()]);
+  await Promise.allSettled([sql.end({ timeout: 2 }), plannedSql.end({ timeout: 2 }), redis.quit()]);
   log({ level: "info", msg: "stopped" });
   process.exit(drained ? 0 : 1);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseConfig } from "./config.ts";
-import { type BudgetLine, connectionsPerProcess, planConnections, readPoolSize } from "./pool-budget.ts";
+import { type BudgetLine, connectionsPerProcess, planConnections, plannedPoolSize } from "./pool-budget.ts";
 
 // With every replica up and every pool full, PostgreSQL must still have a connection left:
 // for compose.yml (its replicas, the environment it passes, the postgres service's
@@ -79,8 +79,8 @@ function devBudget(pool = parseConfig({}).DATABASE_POOL_SIZE) {
 
 describe("PostgreSQL connection budget", () => {
   test("the api holds its pool and a hydration pool of half its size", () => {
-    expect(readPoolSize(10)).toBe(5);
-    expect(readPoolSize(1)).toBe(2);
+    expect(plannedPoolSize(10)).toBe(5);
+    expect(plannedPoolSize(1)).toBe(2);
     expect(connectionsPerProcess({ DATABASE_POOL_SIZE: 10 })).toEqual({ api: 15, projector: 10 });
   });
 

@@ -6,8 +6,8 @@ import type { Config } from "./config.ts";
 // process to grow its pool gets "too many clients" in the middle of a request.
 // core/pool-budget.test.ts checks compose.yml and ./dev against it.
 
-/** The api's second pool, for the read path with generic plans (api/main.ts): half the main one. */
-export function readPoolSize(poolSize: number): number {
+/** The api's second pool, for the hot statements with generic plans (api/main.ts): half the main one. */
+export function plannedPoolSize(poolSize: number): number {
   return Math.max(2, Math.ceil(poolSize / 2));
 }
 
@@ -17,7 +17,7 @@ export function connectionsPerProcess(config: Pick<Config, "DATABASE_POOL_SIZE">
   projector: number;
 } {
   const pool = config.DATABASE_POOL_SIZE;
-  return { api: pool + readPoolSize(pool), projector: pool };
+  return { api: pool + plannedPoolSize(pool), projector: pool };
 }
 
 export interface BudgetLine {

@@ -49,7 +49,7 @@ export interface FeedSources {
  * a keyset page, the pull authors followed, the newest posts of pull authors whose cache missed
  * (to fill it), keyset pages past the cursor of pull authors, and whether the reader is
  * returning. Parts that are not needed cost nothing (LIMIT 0, empty sets). Meant for a pool with
- * generic plans (api's readSql): every table is pruned at execution, the reader's partitions by
+ * generic plans (api's plannedSql): every table is pruned at execution, the reader's partitions by
  * `$userId`, each author's posts partition by `id_shard(author)` on each rescan, so the plan is
  * made once per connection (a custom plan cost 1.1 ms of planning, the generic one 0.03 ms).
  */

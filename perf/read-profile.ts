@@ -52,7 +52,7 @@ const base = loadConfig({ ...env, RATE_LIMIT_READS_PER_MINUTE: "0", RATE_LIMIT_W
 
 let statements = 0;
 const sql = createSql({ url: base.DATABASE_URL, max: 8, onQuery: () => statements++ });
-const readSql = createSql({
+const plannedSql = createSql({
   url: base.DATABASE_URL,
   max: 4,
   genericPlans: true,
@@ -93,7 +93,7 @@ function variantOf(spec: string): Variant {
     RATE_LIMIT_WRITES_PER_MINUTE: "0",
     ...overrides,
   });
-  const deps: Deps = { sql, readSql, redis, config, metrics: createApiMetrics() };
+  const deps: Deps = { sql, plannedSql, redis, config, metrics: createApiMetrics() };
   return { label: label ?? spec, app: createApp(deps, { log: () => {} }) };
 }
 
@@ -308,5 +308,5 @@ async function overHttp(tokens: readonly string[]) {
 const tokens = await readers();
 if (URL_BASE) await overHttp(tokens);
 else await inProcess(tokens);
-await Promise.all([sql.end({ timeout: 5 }), readSql.end({ timeout: 5 })]);
+await Promise.all([sql.end({ timeout: 5 }), plannedSql.end({ timeout: 5 })]);
 redis.disconnect();

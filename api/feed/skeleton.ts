@@ -178,7 +178,7 @@ export async function feedSkeleton(
 
     // PostgreSQL statement 1 (only when a cache missed, or on the first read of the day):
     // everything the skeleton still needs.
-    const src = await feedSources(deps.readSql ?? deps.sql, {
+    const src = await feedSources(deps.plannedSql ?? deps.sql, {
       userId: viewerId,
       headLimit: buildHead !== null ? config.FEED_CACHE_ITEMS : 0,
       after: cursor,

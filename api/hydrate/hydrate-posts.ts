@@ -132,7 +132,7 @@ export async function loadPosts(
   let liked: ReadonlySet<string> = likedSet.kind === "complete" ? likedSet.liked : new Set<string>();
   const likedMiss = viewerId !== null && likedSet.kind !== "complete";
   if (postMiss.length || statMiss.length || userMiss.length || likedMiss) {
-    const rows = await hydrationRows(deps.readSql ?? deps.sql, {
+    const rows = await hydrationRows(deps.plannedSql ?? deps.sql, {
       viewerId,
       postIds: postMiss,
       statIds: statMiss,

@@ -50,7 +50,14 @@ function changeLike(
       body: { post_id: postId },
     },
     (claim) =>
-      changeLikeOnce(deps.sql, claim, { liked, userId: viewer.id, postId, stream, event, answer: body }),
+      changeLikeOnce(deps.plannedSql ?? deps.sql, claim, {
+        liked,
+        userId: viewer.id,
+        postId,
+        stream,
+        event,
+        answer: body,
+      }),
     (row) => {
       if (!row) throw new AppError("post_not_found", `post ${postId} does not exist`);
       const changed = row.event_id !== null;

@@ -148,7 +148,14 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
   const out = await runStatement(
     deps,
     idem,
-    (claim) => createPostOnce(deps.sql, claim, { authorId: viewer.id, text, stream, event, answer }),
+    (claim) =>
+      createPostOnce(deps.plannedSql ?? deps.sql, claim, {
+        authorId: viewer.id,
+        text,
+        stream,
+        event,
+        answer,
+      }),
     (row) => {
       const post: CachedPost = { ...draft, id: row!.post_id };
       created = post;
