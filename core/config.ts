@@ -167,7 +167,8 @@ const schema = z.object({
   OUTBOX_MARK_FLUSH_MS: int(10, 0, 1_000),
   FANOUT_PULL_THRESHOLD: int(10_000, 1),
   FANOUT_BATCH_SIZE: int(2_000, 1, 100_000),
-  // Authors with more followers are fanned out by the lane, batch by batch, not inline.
+  // Posts with more active followers (the rows they write) are fanned out by the lane, batch by
+  // batch, not inline.
   FANOUT_INLINE_MAX: int(1_000, 0, 1_000_000),
   // Lane workers per projector: each works one job's batch at a time (jobs claimed SKIP LOCKED).
   FANOUT_LANE_WORKERS: int(2, 1, 64),

@@ -14,19 +14,28 @@ export async function markProcessed(sql: AnySql, group: string, eventId: string)
   return rows.length === 1;
 }
 
-export async function followerCount(sql: AnySql, userId: string): Promise<number> {
-  const [row] = await sql<
-    { n: number }[]
-  >`SELECT followers_count::int AS n FROM user_stats WHERE user_id = ${userId}`;
-  return row?.n ?? 0;
+export interface FanoutSize {
+  /** All followers (user_stats): above FANOUT_PULL_THRESHOLD the author is pulled, not pushed. */
+  followers: number;
+  /** Followers who are not away (active_follows), counted up to `cap` + 1: the rows a push writes. */
+  active: number;
 }
 
-/** Followers per user (user_stats), 0 for users without a row. */
-export async function followerCounts(sql: AnySql, userIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await sql<{ user_id: string; n: number }[]>`
-    SELECT user_id::text, followers_count::int AS n FROM user_stats
-    WHERE user_id = ANY(${userIds as string[]}::bigint[])`;
-  return new Map(rows.map((r) => [r.user_id, r.n]));
+/**
+ * How big each author's fan-out is: the path (pull, lane, inline) and the batching follow from
+ * it. The active count stops at cap + 1, so a big author costs a bounded index-only scan.
+ */
+export async function fanOutSizes(
+  sql: AnySql,
+  authorIds: readonly string[],
+  cap: number,
+): Promise<Map<string, FanoutSize>> {
+  const rows = await sql<({ user_id: string } & FanoutSize)[]>`
+    SELECT a.id::text AS user_id, coalesce(s.followers_count, 0)::int AS followers,
+           (SELECT count(*)::int FROM (SELECT 1 FROM active_follows f WHERE f.followee_id = a.id LIMIT ${cap + 1}) x) AS active
+    FROM unnest(${authorIds as string[]}::bigint[]) AS a(id)
+    LEFT JOIN user_stats s ON s.user_id = a.id`;
+  return new Map(rows.map((r) => [r.user_id, { followers: r.followers, active: r.active }]));
 }
 
 /** The advisory lock key that orders an author's fan-out batches against unfollows of them. */

@@ -399,7 +399,7 @@ describe("the report", () => {
     expect(md).toContain("### Profile\n\nhand-written findings");
     // The p99 at 20% (7 ms) is within budget: the tail is queueing behind the load.
     expect(md).toContain("the tail grows with the load");
-    expect(md).toContain("going through 12 500 followers/s to write rows for the active ones");
+    expect(md).toContain("going through 12 500 followers/s considered (rows go only to the active ones)");
     expect(md).not.toContain("undefined");
     expect(md).not.toContain("NaN");
   });

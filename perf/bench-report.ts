@@ -746,9 +746,10 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
       `Followers considered: ${fmtNum(r.fanout.followersPerS)}/s (the authors' followers over the same time). ` +
       "A batch reads only `active_follows`, the follows of readers who are not away (sql/0013): the " +
       "others cost nothing now and get their feed rebuilt when they return, so rows are " +
-      `${pct(r.fanout.rows / Math.max(r.fanout.followers, 1))} of followers. Authors above FANOUT_INLINE_MAX ` +
-      "are fanned out by the projector's fan-out lane (FANOUT_LANE_WORKERS workers, SKIP LOCKED, no rest " +
-      "while jobs wait); smaller authors' posts of one read go out together in one statement.",
+      `${pct(r.fanout.rows / Math.max(r.fanout.followers, 1))} of followers. Posts with more than FANOUT_INLINE_MAX ` +
+      "active followers are fanned out by the projector's fan-out lane (FANOUT_LANE_WORKERS workers, SKIP " +
+      "LOCKED, no rest while jobs wait); the other posts of one read go out together, up to FANOUT_BATCH_SIZE " +
+      "rows per statement.",
     "",
     `Lag: one post by a seeded author with ${fmtNum(r.lag.authorFollowers)} followers, then ` +
       `${r.lag.sampled} of those followers (${r.lag.activeSampled} of them active) polled GET /feed by ` +
@@ -876,14 +877,14 @@ export function formatBenchReport(r: BenchResults, goals: GoalCheck[], notes = "
       const per = c?.perRequestMs;
       return (
         `The fan-out ran ${fmtNum(r.fanout.wallSeconds)} s for ${fmtNum(r.fanout.rows)} rows, going through ` +
-        `${fmtNum(r.fanout.followersPerS)} followers/s to write rows for the active ones` +
+        `${fmtNum(r.fanout.followersPerS)} followers/s considered (rows go only to the active ones)` +
         (per
           ? `, ${fmtMs(per.total)} of CPU per row (PostgreSQL ${fmtMs(per.postgres)}, projector ${fmtMs(per.projector)}, ` +
             `Redis ${fmtMs(per.redis)}; cores ${pct(c!.utilization)} busy)`
           : "") +
-        ": one lane works one batch at a time, each an INSERT … SELECT over the author's follows joined " +
-        "with feed_readers into the indexed user_feed partitions, then the Redis pushes and trims, where " +
-        "COPY appends to one unindexed table."
+        ": each batch is an INSERT … SELECT from active_follows into the indexed user_feed partitions " +
+        "(a primary key and an author index, random leaf pages of a table larger than shared_buffers), " +
+        "then the Redis pushes, where COPY appends to one unindexed table."
       );
     },
     lag: () => "",

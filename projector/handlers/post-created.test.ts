@@ -1,12 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { composeId } from "../../core/ids.ts";
-import { fanOutMode, shouldTrim } from "./post-created.ts";
+import { fanOutMode, fanOutPath, shouldTrim } from "./post-created.ts";
 
 describe("PostCreated decisions", () => {
   test("push below or at the threshold, pull above it", () => {
     expect(fanOutMode(0, 10_000)).toBe("push");
     expect(fanOutMode(10_000, 10_000)).toBe("push");
     expect(fanOutMode(10_001, 10_000)).toBe("pull");
+  });
+
+  test("the lane takes posts by the rows they write (active followers), not by all followers", () => {
+    const config = { FANOUT_PULL_THRESHOLD: 10_000, FANOUT_INLINE_MAX: 1_000 };
+    expect(fanOutPath({ followers: 9_000, active: 900 }, config)).toBe("inline");
+    expect(fanOutPath({ followers: 9_000, active: 1_001 }, config)).toBe("lane");
+    expect(fanOutPath({ followers: 10_001, active: 5 }, config)).toBe("pull");
   });
 
   test("every reader–author pair is trimmed about once in sixteen posts", () => {

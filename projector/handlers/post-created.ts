@@ -4,10 +4,10 @@ import { timestampOf } from "../../core/ids.ts";
 import {
   bumpUserStats,
   enqueueFanout,
+  type FanoutSize,
   fanOutBatch,
   fanOutPosts,
-  followerCount,
-  followerCounts,
+  fanOutSizes,
   insertOwnFeedItem,
   markProcessed,
   trimFeeds,
@@ -54,6 +54,18 @@ export function fanOutMode(followers: number, threshold: number): "push" | "pull
 }
 
 /**
+ * Pull authors are not pushed; a pushed post with more active followers (the rows it writes)
+ * than FANOUT_INLINE_MAX goes to the lane, so that its partition moves on; the rest inline.
+ */
+export function fanOutPath(
+  size: FanoutSize,
+  config: Pick<HandlerDeps["config"], "FANOUT_PULL_THRESHOLD" | "FANOUT_INLINE_MAX">,
+): "pull" | "lane" | "inline" {
+  if (fanOutMode(size.followers, config.FANOUT_PULL_THRESHOLD) === "pull") return "pull";
+  return size.active > config.FANOUT_INLINE_MAX ? "lane" : "inline";
+}
+
+/**
  * PostCreatedEvent: push the post into the user_feed of every follower who read within
  * FEED_ACTIVE_DAYS, in batches, and onto the cached heads that exist; authors above FANOUT_PULL_THRESHOLD are not pushed (their followers
  * pull the author's recent posts at read time). Every step is an idempotent upsert, so a
@@ -68,10 +80,11 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
   await insertOwnFeedItem(sql, postId, authorId);
   await pushToHeads(redis, [authorId], post, config.FEED_CACHE_ITEMS);
 
-  const followers = await followerCount(sql, authorId);
-  if (fanOutMode(followers, config.FANOUT_PULL_THRESHOLD) === "pull") {
+  const size = (await fanOutSizes(sql, [authorId], config.FANOUT_INLINE_MAX)).get(authorId)!;
+  const path = fanOutPath(size, config);
+  if (path === "pull") {
     await pushToAuthorCache(redis, authorId, post, config.AUTHOR_CACHE_POSTS);
-  } else if (followers > config.FANOUT_INLINE_MAX) {
+  } else if (path === "lane") {
     // Big fan-outs go to the lane (projector/fanout-lane.ts), batch by batch in turns, so this
     // partition moves on to the next event now.
     await enqueueFanout(sql, postId, authorId);
@@ -106,9 +119,8 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
 };
 
 /**
- * PostCreated events of one read, at once. Posts of small authors (pushed, and at most
- * FANOUT_INLINE_MAX followers) go out together: one transaction of two statements for up to FANOUT_BATCH_SIZE
- * followers' rows (db/projections.ts fanOutPosts), then their cached heads and author lists in
+ * PostCreated events of one read, at once. Inline posts (fanOutPath) go out together: one
+ * transaction of two statements for up to FANOUT_BATCH_SIZE rows (db/projections.ts fanOutPosts), then their cached heads and author lists in
  * one round of Redis calls. Pull and lane authors' posts take onPostCreated, one by one. Same effects
  * as onPostCreated, so a redelivery, or the single handler running after a failed batch,
  * repeats them harmlessly.
@@ -116,22 +128,26 @@ export const onPostCreated: Handler<"PostCreated"> = async (deps, event) => {
 export const onPostsCreated: BatchHandler = async (deps, events) => {
   const posts = events.filter((e): e is EventOf<"PostCreated"> => e.type === "PostCreated");
   const started = performance.now();
-  const counts = await followerCounts(deps.sql, [...new Set(posts.map((e) => e.payload.author_id))]);
+  const sizes = await fanOutSizes(
+    deps.sql,
+    [...new Set(posts.map((e) => e.payload.author_id))],
+    deps.config.FANOUT_INLINE_MAX,
+  );
   let chunk: EventOf<"PostCreated">[] = [];
-  let followers = 0;
+  let rows = 0;
   for (const e of posts) {
-    const n = counts.get(e.payload.author_id) ?? 0;
-    if (fanOutMode(n, deps.config.FANOUT_PULL_THRESHOLD) === "pull" || n > deps.config.FANOUT_INLINE_MAX) {
+    const size = sizes.get(e.payload.author_id)!;
+    if (fanOutPath(size, deps.config) !== "inline") {
       await onPostCreated(deps, e);
       continue;
     }
-    if (chunk.length > 0 && followers + n > deps.config.FANOUT_BATCH_SIZE) {
+    if (chunk.length > 0 && rows + size.active > deps.config.FANOUT_BATCH_SIZE) {
       await fanOutChunk(deps, chunk);
       chunk = [];
-      followers = 0;
+      rows = 0;
     }
     chunk.push(e);
-    followers += n;
+    rows += size.active;
   }
   if (chunk.length > 0) await fanOutChunk(deps, chunk);
   const seconds = (performance.now() - started) / 1000;
