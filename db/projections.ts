@@ -217,7 +217,11 @@ export async function backfillFollow(
   return rows.length;
 }
 
-/** Unfollow: one delete on (user_id, author_id), unless the user follows the author again. */
+/**
+ * Unfollow: one delete of the author's rows from the reader's feed, unless the user follows the
+ * author again. It walks the reader's rows by the primary key, which includes author_id
+ * (sql/0014 dropped the index on (user_id, author_id) that every fan-out row paid for).
+ */
 export async function removeAuthorFromFeed(
   sql: AnySql,
   followerId: string,
