@@ -166,18 +166,20 @@ export class Consumer {
     const nextRetry = this.retries.reduce((m, r) => Math.min(m, r.due), Number.POSITIVE_INFINITY);
     const block = Math.max(1, Math.min(this.o.blockMs ?? 1000, nextRetry - Date.now()));
     const res = await this.readNew(block);
-    // The partitions of one read are handled side by side, each in order: events of different
-    // partitions have different actors, and the handlers are order-independent anyway
-    // (handlers/types.ts). One partition at a time left a core idle while a fan-out statement
-    // waited on its writes.
-    const counts = await Promise.all(res.map(([stream, entries]) => this.handleEntries(stream, entries)));
+    // Batches take their events from every partition of the read at once (the bigger the
+    // batch, the fewer statements per event); then the partitions' other events are handled
+    // side by side, each partition in order. Events of different partitions have different
+    // actors, and the handlers are order-independent anyway (handlers/types.ts).
+    const rest = this.running ? await this.handleBatches(res) : res;
+    handled += res.reduce((n, [, entries]) => n + entries.length, 0);
+    handled -= rest.reduce((n, [, entries]) => n + entries.length, 0);
+    const counts = await Promise.all(rest.map(([stream, entries]) => this.handleEntries(stream, entries)));
     return counts.reduce((a, b) => a + b, handled);
   }
 
   /** One partition's entries of a read, in order; returns how many were handled. */
-  private async handleEntries(stream: string, entries: Entry[]): Promise<number> {
-    const singles = this.running ? await this.handleBatches(stream, entries) : entries;
-    let handled = entries.length - singles.length;
+  private async handleEntries(stream: string, singles: Entry[]): Promise<number> {
+    let handled = 0;
     for (let i = 0; i < singles.length; i++) {
       if (!this.running) {
         await this.release(
@@ -194,28 +196,34 @@ export class Consumer {
   }
 
   /**
-   * Hands the entries whose type has a batch handler to it, one call per handler; returns the
-   * others, in order. Handlers are order-independent (handlers/types.ts), so taking some events
-   * of a read before the rest changes nothing. A batch that fails is handled again entry by
-   * entry: each one then retries or goes to the DLQ on its own.
+   * Hands the entries whose type has a batch handler to it, one call per handler for the whole
+   * read; returns the others, per partition, in order. Handlers are order-independent
+   * (handlers/types.ts), so taking some events of a read before the rest changes nothing. A
+   * batch that fails is handled again entry by entry: each one then retries or goes to the DLQ
+   * on its own.
    */
-  private async handleBatches(stream: string, entries: Entry[]): Promise<Entry[]> {
+  private async handleBatches(read: [string, Entry[]][]): Promise<[string, Entry[]][]> {
     const { batchHandlers } = this.o;
-    if (!batchHandlers) return entries;
-    const batches = new Map<BatchHandler, { id: string; fields: string[]; event: FeedEvent }[]>();
-    const singles: Entry[] = [];
-    for (const [id, fields] of entries) {
-      const f = fieldsOf(fields);
-      const batch = batchHandlers[f.type as EventType];
-      let event: FeedEvent | null = null;
-      try {
-        if (batch) event = parseEvent(f.event ?? "");
-      } catch {
-        // Unreadable: the single path dead-letters it.
+    if (!batchHandlers) return read;
+    type Item = { stream: string; id: string; fields: string[]; event: FeedEvent };
+    const batches = new Map<BatchHandler, Item[]>();
+    const rest: [string, Entry[]][] = [];
+    for (const [stream, entries] of read) {
+      const singles: Entry[] = [];
+      for (const [id, fields] of entries) {
+        const f = fieldsOf(fields);
+        const batch = batchHandlers[f.type as EventType];
+        let event: FeedEvent | null = null;
+        try {
+          if (batch) event = parseEvent(f.event ?? "");
+        } catch {
+          // Unreadable: the single path dead-letters it.
+        }
+        if (!batch || !event || event.type !== f.type) singles.push([id, fields]);
+        else if (batches.has(batch)) batches.get(batch)!.push({ stream, id, fields, event });
+        else batches.set(batch, [{ stream, id, fields, event }]);
       }
-      if (!batch || !event || event.type !== f.type) singles.push([id, fields]);
-      else if (batches.has(batch)) batches.get(batch)!.push({ id, fields, event });
-      else batches.set(batch, [{ id, fields, event }]);
+      if (singles.length > 0) rest.push([stream, singles]);
     }
     const { redis, group, metrics } = this.o;
     for (const [handle, items] of batches) {
@@ -229,20 +237,21 @@ export class Consumer {
           level: "warn",
           msg: "batch failed; handling its events one by one",
           group,
-          stream,
           size: items.length,
           error: String(e),
         });
-        for (const { id, fields } of items) await this.handle(stream, id, fields);
+        for (const { stream, id, fields } of items) await this.handle(stream, id, fields);
         continue;
       }
-      await redis.xack(stream, group, ...items.map((i) => i.id));
+      const acks = new Map<string, string[]>();
+      for (const { stream, id } of items) acks.set(stream, [...(acks.get(stream) ?? []), id]);
+      await Promise.all([...acks].map(([stream, ids]) => redis.xack(stream, group, ...ids)));
       for (const { event } of items) {
         this.observeLag(event);
         metrics.events.inc({ group, type: event.type, outcome: "ok" });
       }
     }
-    return singles;
+    return rest;
   }
 
   /**
