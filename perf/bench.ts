@@ -65,7 +65,8 @@ const SECONDS = int("BENCH_SECONDS", 10, 1);
 const CONNECTIONS = int("BENCH_CONNECTIONS", 16, 1);
 const CACHED_READERS = int("BENCH_CACHED_READERS", 300, 10);
 const COLD_READERS = int("BENCH_COLD_READERS", 3000, 10);
-const FANOUT_POSTS = int("BENCH_FANOUT_POSTS", 60, 1);
+// Enough posts for seconds of fan-out (sustained), not a burst that startup latency dominates.
+const FANOUT_POSTS = int("BENCH_FANOUT_POSTS", 600, 1);
 const LAG_SAMPLE = int("BENCH_LAG_SAMPLE", 250, 1);
 const LAG_POLLERS = int("BENCH_LAG_POLLERS", 8, 1);
 /** The cached-read load beside the lag's pollers (who read warm heads too), as a share of the maximum. */
