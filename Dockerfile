@@ -22,11 +22,16 @@ USER bun
 EXPOSE 3000 9101
 CMD ["bun", "api/main.ts"]
 
-# The test runner of `task test:*`: every dependency and the whole tree (never deployed).
+# The test runner of `task test:*`: every dependency and the whole tree (never deployed). The
+# integration suites start PostgreSQL and Redis servers of their own (outages, chaos), so the
+# image has both; the tree belongs to `bun`, which writes perf/results.
 FROM oven/bun:1 AS test
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends postgresql redis-server \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile
-COPY . .
+COPY --chown=bun:bun . .
 USER bun
 CMD ["bun", "run", "test:unit"]

@@ -134,6 +134,8 @@ const schema = z.object({
   S3_SECRET: optional,
   S3_BUCKET: z.string().default("feed-media"),
   S3_REGION: z.string().default("us-east-1"),
+  /** The endpoint presigned URLs name, when clients reach storage elsewhere than the services do. */
+  S3_PUBLIC_ENDPOINT: optional,
   /** Lifetime of presigned GET URLs in responses. */
   MEDIA_URL_TTL_SECONDS: int(900, 60, 7 * 86_400),
   MEDIA_MAX_BYTES: int(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),

@@ -46,6 +46,18 @@ export function createStorage(config: Config): Storage | null {
     requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
     maxAttempts: 3,
   });
+  // Presigned URLs name the host a browser reaches, which may not be the one the services use
+  // (compose: http://minio:9000 inside, http://localhost:9000 outside). Signing sends nothing,
+  // so this client only builds URLs.
+  const signer =
+    config.S3_PUBLIC_ENDPOINT && config.S3_PUBLIC_ENDPOINT !== config.S3_ENDPOINT
+      ? new S3Client({
+          endpoint: config.S3_PUBLIC_ENDPOINT,
+          region: config.S3_REGION,
+          forcePathStyle: true,
+          credentials: { accessKeyId: config.S3_KEY, secretAccessKey: config.S3_SECRET },
+        })
+      : s3;
   const Bucket = config.S3_BUCKET;
   return {
     async put(key, body, contentType) {
@@ -91,7 +103,7 @@ export function createStorage(config: Config): Storage | null {
       return out;
     },
     presignPost: (key, contentType, bytes, expiresSeconds) =>
-      createPresignedPost(s3, {
+      createPresignedPost(signer, {
         Bucket,
         Key: key,
         Conditions: [
@@ -106,7 +118,7 @@ export function createStorage(config: Config): Storage | null {
       await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
     url: (key) =>
-      getSignedUrl(s3, new GetObjectCommand({ Bucket, Key: key }), {
+      getSignedUrl(signer, new GetObjectCommand({ Bucket, Key: key }), {
         expiresIn: config.MEDIA_URL_TTL_SECONDS,
       }),
     close: () => s3.destroy(),
