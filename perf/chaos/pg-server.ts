@@ -1,4 +1,12 @@
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 // A PostgreSQL server of the chaos run's own, so that restarting it (a fault) disturbs nothing
@@ -15,6 +23,8 @@ export class PgServer {
   constructor(
     readonly dir: string,
     readonly port: number,
+    /** The address it listens on (deploy/rehearsal.ts: a bridge's, as compose's `postgres`). */
+    readonly listen = "127.0.0.1",
   ) {
     this.data = join(dir, "pg");
     this.sock = join(dir, "pg-socket");
@@ -35,13 +45,16 @@ export class PgServer {
       chownSync(this.sock, pgUid(), pgGid());
     }
     this.run(["initdb", "-D", this.data, "-U", "feed", "--auth=trust", "-E", "UTF8"], "initdb");
+    // Clients on the listening address's own subnet too (a rehearsal's namespaces).
+    if (this.listen !== "127.0.0.1")
+      appendFileSync(join(this.data, "pg_hba.conf"), "host all all samenet trust\n");
   }
 
   start(): void {
     const log = join(this.dir, "postgres.log");
     if (!existsSync(log)) writeFileSync(log, "");
     if (this.asRoot) chownSync(log, pgUid(), pgGid());
-    const opts = `-p ${this.port} -k ${this.sock} -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=on`;
+    const opts = `-p ${this.port} -k ${this.sock} -c listen_addresses=${this.listen} -c max_connections=100 -c fsync=on`;
     this.run(["pg_ctl", "-D", this.data, "-l", log, "-w", "-t", "30", "-o", opts, "start"], "pg_ctl start");
   }
 
