@@ -8,7 +8,12 @@ import { type Compose, composeConfig, rehearse, staticProblems } from "./rehears
 const config = () => composeConfig(undefined, { SEED_USERS: "2000" });
 const copy = (c: Compose): Compose => structuredClone(c);
 
-describe("the compose rehearsal", () => {
+// It makes network namespaces (root) and reads compose through docker-compose: ./dev test and CI
+// have both. `task test:integration` runs in compose's unprivileged test container, which has
+// neither, and where compose itself is what runs.
+const unable = process.getuid?.() !== 0 || !Bun.which("docker-compose");
+
+describe.skipIf(unable)("the compose rehearsal", () => {
   test("every project-image service of every profile comes up: migrate, mock-idp, api, projector, seed, tests", async () => {
     const lines: string[] = [];
     const problems = await rehearse(config(), { log: (l) => lines.push(l) });
