@@ -9,6 +9,7 @@ import { healthRoutes } from "./health/routes.ts";
 import { likeRoutes } from "./likes/routes.ts";
 import { loadTestRoutes } from "./loadtest/routes.ts";
 import { mediaRoutes } from "./media/routes.ts";
+import { validOpenApi } from "./openapi.ts";
 import { limitsPlugin } from "./plugins/limits.ts";
 import { problemPlugin } from "./plugins/problem.ts";
 import { DOCS_PATH, OPENAPI_PATH, securityPlugin } from "./plugins/security.ts";
@@ -51,6 +52,32 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
       }),
     )
     .use(limitsPlugin(deps.config))
+    .use(docsPlugin(deps))
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(feedRoutes(deps))
+    .use(postRoutes(deps))
+    .use(likeRoutes(deps))
+    .use(followRoutes(deps))
+    .use(userRoutes(deps))
+    .use(mediaRoutes(deps))
+    .use(loadTest);
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/**
+ * /docs and /openapi.json. The generated document is made valid OpenAPI 3.1 (api/openapi.ts)
+ * once: the hook is local to this instance, so no other route pays for it.
+ */
+function docsPlugin(deps: Deps) {
+  let document: object | undefined;
+  return new Elysia({ name: "docs" })
+    .mapResponse(({ path, response }) => {
+      if (path !== OPENAPI_PATH) return;
+      document ??= validOpenApi(response, deps.config.PUBLIC_URL);
+      return Response.json(document);
+    })
     .use(
       openapi({
         path: DOCS_PATH,
@@ -67,16 +94,5 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
         },
         exclude: { paths: [DOCS_PATH, OPENAPI_PATH] },
       }),
-    )
-    .use(healthRoutes(deps))
-    .use(authRoutes(deps))
-    .use(feedRoutes(deps))
-    .use(postRoutes(deps))
-    .use(likeRoutes(deps))
-    .use(followRoutes(deps))
-    .use(userRoutes(deps))
-    .use(mediaRoutes(deps))
-    .use(loadTest);
+    );
 }
-
-export type App = ReturnType<typeof createApp>;
