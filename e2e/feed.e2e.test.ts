@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { feedClient } from "../client/index.ts";
 import { randomShard } from "../core/ids.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
 import { base, config, http } from "./support.ts";
 
-// Black-box: real api and projector processes started by `./dev up`, a real client over HTTP.
-// Users come from a factory until SSO lands (issue 3); tokens from the same signer the api uses.
+// Black-box: real api and projector processes started by `./dev up`, a real client over HTTP:
+// the typed client generated from /openapi.json (client/), so a route that drifts from its
+// document breaks this suite's build. Users come from a factory (SSO has its own suite, auth);
+// tokens from the same signer the api uses.
 
 const sql = createSql({ url: config.DATABASE_URL, max: 2 });
 
@@ -37,43 +40,43 @@ beforeAll(async () => {
 });
 
 describe("over HTTP against the running stack", () => {
-  test("follow → post → the follower's feed shows it; like → the count shows it", async () => {
+  test("follow → post → the follower's feed shows it; like → the count shows it (the typed client)", async () => {
     const alice = await user("alice");
     const bob = await user("bob");
-    expect((await http("POST", "/follows", bob.token, { user_id: alice.id })).status).toBe(201);
-    const post = await http(
-      "POST",
-      "/posts",
-      alice.token,
-      { text: "hello from e2e" },
-      { "idempotency-key": crypto.randomUUID() },
-    );
-    expect(post.status).toBe(201);
+    const asAlice = feedClient(base, { token: alice.token });
+    const asBob = feedClient(base, { token: bob.token });
+    expect((await asBob.POST("/follows", { body: { user_id: alice.id } })).response.status).toBe(201);
+    const post = await asAlice.POST("/posts", {
+      body: { text: "hello from e2e" },
+      params: { header: { "idempotency-key": crypto.randomUUID() } },
+    });
+    expect(post.response.status).toBe(201);
+    const postId = post.data!.id;
 
     const feed = await eventually(
-      () => http("GET", "/feed?limit=10", bob.token),
-      (r) => r.body?.items?.length === 1,
+      () => asBob.GET("/feed", { params: { query: { limit: 10 } } }),
+      (r) => r.data?.items.length === 1,
     );
-    expect(feed.status).toBe(200);
-    expect(feed.body.items[0]).toMatchObject({
-      id: post.body.id,
+    expect(feed.response.status).toBe(200);
+    expect(feed.data!.items[0]).toMatchObject({
+      id: postId,
       text: "hello from e2e",
       author: { id: alice.id },
       like_count: 0,
     });
-    expect(feed.body.next_cursor).toBeNull();
+    expect(feed.data!.next_cursor).toBeNull();
 
-    expect((await http("POST", "/likes", bob.token, { post_id: post.body.id })).status).toBe(201);
+    expect((await asBob.POST("/likes", { body: { post_id: postId } })).response.status).toBe(201);
     const liked = await eventually(
-      () => http("GET", `/posts/${post.body.id}`, bob.token),
-      (r) => r.body?.like_count === 1,
+      () => asBob.GET("/posts/{id}", { params: { path: { id: postId } } }),
+      (r) => r.data?.like_count === 1,
     );
-    expect(liked.body).toMatchObject({ like_count: 1, liked_by_me: true });
+    expect(liked.data).toMatchObject({ like_count: 1, liked_by_me: true });
     const profile = await eventually(
-      () => http("GET", `/users/${alice.id}`, bob.token),
-      (r) => r.body?.followers_count === 1 && r.body?.posts_count === 1,
+      () => asBob.GET("/users/{id}", { params: { path: { id: alice.id } } }),
+      (r) => r.data?.followers_count === 1 && r.data?.posts_count === 1,
     );
-    expect(profile.body).toMatchObject({ followers_count: 1, posts_count: 1, followed_by_me: true });
+    expect(profile.data).toMatchObject({ followers_count: 1, posts_count: 1, followed_by_me: true });
   });
 
   test("bad input gets problem+json, never a 5xx", async () => {
