@@ -76,10 +76,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Finish signing in; creates the user on first sign-in */
+        /** Finish signing in; creates the user on first sign-in. The token pair, or with return_to a 302 to the app with a one-time code */
         get: operations["getAuthByProviderCallback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a sign-in's one-time code (at most 60 s old, single use) for the token pair */
+        post: operations["postAuthExchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -469,6 +486,7 @@ export interface operations {
         parameters: {
             query?: {
                 login_hint?: string;
+                return_to?: string;
             };
             header?: never;
             path: {
@@ -596,6 +614,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description Response for status 302 */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description RFC 9457 problem details */
             400: {
                 headers: {
@@ -664,6 +689,109 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: string | number;
+                        detail: string;
+                        code: string;
+                        instance?: string;
+                        request_id?: string;
+                        errors?: {
+                            location: string;
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postAuthExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the code the sign-in returned with */
+                    code: string;
+                    /** @description the app the code was issued for */
+                    return_to?: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description the code the sign-in returned with */
+                    code: string;
+                    /** @description the app the code was issued for */
+                    return_to?: string;
+                };
+                "multipart/form-data": {
+                    /** @description the code the sign-in returned with */
+                    code: string;
+                    /** @description the app the code was issued for */
+                    return_to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                        expires_in: string | number;
+                        refresh_token: string;
+                        user: {
+                            /**
+                             * @description 64-bit id as a decimal string
+                             * @example 7312950014423042
+                             */
+                            id: string;
+                            handle: string;
+                            display_name: string;
+                            avatar_url: string | null;
+                            /** @description a square WebP of 128 px, once made */
+                            avatar_thumb_url: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: string | number;
+                        detail: string;
+                        code: string;
+                        instance?: string;
+                        request_id?: string;
+                        errors?: {
+                            location: string;
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -66,6 +66,38 @@ const corsOrigins = z
     return origins;
   });
 
+/**
+ * Where a sign-in may return to an app (GET /auth/{provider}/login?return_to=): absolute http(s)
+ * URLs, comma-separated, matched exactly. An open list would let anyone's page receive a
+ * sign-in code.
+ */
+const returnUrls = z
+  .string()
+  .default("")
+  .transform((v, ctx) => {
+    const urls = v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const u of urls) {
+      let ok = false;
+      try {
+        const url = new URL(u);
+        ok = (url.protocol === "http:" || url.protocol === "https:") && !url.hash && url.href === u;
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${u}" is not an absolute http(s) URL as a browser writes it`,
+        });
+        return z.NEVER;
+      }
+    }
+    return urls;
+  });
+
 const schema = z.object({
   NODE_ENV: optional.pipe(z.enum(["development", "test", "production"]).default("development")),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -125,6 +157,7 @@ const schema = z.object({
   REFRESH_IDLE_DAYS: int(7, 1, 90),
   REFRESH_ABSOLUTE_DAYS: int(30, 1, 365),
   LOGIN_STATE_TTL_SECONDS: int(600, 60, 600),
+  AUTH_RETURN_URLS: returnUrls,
   /** Port of the bundled mock identity provider (development and tests only). */
   MOCK_IDP_PORT: int(9400, 1, 65535),
   // Media and SSO settings are read now so that one module knows every variable; they are used

@@ -8,6 +8,8 @@ export const ERRORS = {
   invalid_cursor: { status: 400, title: "Invalid cursor" },
   idempotency_key_missing: { status: 400, title: "Idempotency-Key header required" },
   idempotency_key_invalid: { status: 400, title: "Invalid Idempotency-Key header" },
+  return_to_invalid: { status: 400, title: "return_to is not one of the configured AUTH_RETURN_URLS" },
+  auth_code_invalid: { status: 400, title: "Sign-in code unknown, expired, already used or for another app" },
   login_state_invalid: { status: 400, title: "Sign-in state missing, mismatched, expired or already used" },
   provider_error: { status: 400, title: "The identity provider refused the sign-in" },
   unauthorized: { status: 401, title: "Authentication required" },

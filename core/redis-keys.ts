@@ -29,6 +29,8 @@ export const keys = {
   rate: (policy: string, subject: string) => `rate:${policy}:${subject}`,
   /** A sign-in state already redeemed at the callback (single use). */
   usedLoginState: (state: string) => `auth:state:${state}`,
+  /** A one-time sign-in code, by its SHA-256 (the code itself is never stored). */
+  authCode: (hash: string) => `auth:code:${hash}`,
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import { testApp } from "../testing.ts";
 // in-process, real PostgreSQL and Redis.
 
 const IDP_PORT = 9411;
+const APP = "http://localhost:3999/app/";
 let db: TestDb;
 let idp: MockIdp;
 let api: ReturnType<typeof testApp>;
@@ -19,6 +20,7 @@ beforeAll(async () => {
     OIDC_CLIENT_ID: "feed-test",
     OIDC_CLIENT_SECRET: "s3cret",
     PUBLIC_URL: "http://localhost:3999",
+    AUTH_RETURN_URLS: `${APP},http://localhost:5173/callback`,
   });
 });
 afterAll(async () => {
@@ -372,5 +374,92 @@ describe("refresh tokens", () => {
     const s = await signIn("pete");
     const r = await api.call("GET", "/me", { token: s.refresh_token });
     expect(r.status).toBe(401);
+  });
+});
+
+describe("sign-in that returns to an app", () => {
+  /** Login with return_to, through the IdP, to the callback's answer. */
+  async function returnFlow(returnTo: string, hint = "rita") {
+    const login = await api.call(
+      "GET",
+      `/auth/oidc/login?login_hint=${hint}&return_to=${encodeURIComponent(returnTo)}`,
+    );
+    expect(login.status).toBe(302);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const atIdp = await fetch(login.headers.get("location")!, { redirect: "manual" });
+    const back = new URL(atIdp.headers.get("location")!);
+    return finish(back, cookie);
+  }
+  const exchange = (json: unknown, headers: Record<string, string> = {}) =>
+    api.call("POST", "/auth/exchange", { json, headers });
+
+  test("the callback returns to the app with a one-time code; the exchange answers the token pair, once", async () => {
+    const cb = await returnFlow(APP);
+    expect(cb.status).toBe(302);
+    expect(cb.headers.get("cache-control")).toBe("no-store");
+    const to = new URL(cb.headers.get("location")!);
+    expect(`${to.origin}${to.pathname}`).toBe(APP);
+    const code = to.searchParams.get("code")!;
+    expect(code.length).toBeGreaterThanOrEqual(43);
+    const pair = await exchange({ code }, { origin: "http://localhost:3999" });
+    expect(pair.status).toBe(200);
+    expect(pair.body).toMatchObject({ token_type: "Bearer", user: { handle: "rita" } });
+    const me = await api.call("GET", "/me", { token: pair.body.access_token });
+    expect(me.body.id).toBe(pair.body.user.id);
+    // Single use.
+    const again = await exchange({ code });
+    expect(again.status).toBe(400);
+    expect(again.body.code).toBe("auth_code_invalid");
+    // Neither the code nor the tokens are in any log line.
+    const logged = JSON.stringify(logs);
+    expect(logged).not.toContain(code);
+    expect(logged).not.toContain(pair.body.refresh_token);
+  });
+
+  test("a return_to not configured exactly is a 400 problem before any redirect", async () => {
+    for (const bad of [
+      "https://evil.example/app/",
+      `${APP}x`,
+      "http://localhost:3999/app",
+      "http://LOCALHOST:3999/app/",
+      "javascript:alert(1)",
+    ]) {
+      const r = await api.call("GET", `/auth/oidc/login?return_to=${encodeURIComponent(bad)}`);
+      expect([bad, r.status, r.body.code]).toEqual([bad, 400, "return_to_invalid"]);
+      expect(r.headers.get("location")).toBeNull();
+      expect(r.headers.get("set-cookie")).toBeNull();
+    }
+  });
+
+  test("a code is bound to its app, expires, and bad exchanges are 400 problems", async () => {
+    const codeOf = async () =>
+      new URL((await returnFlow(APP)).headers.get("location")!).searchParams.get("code")!;
+    // Named for another app, or sent from another origin: refused, and spent.
+    const a = await codeOf();
+    expect((await exchange({ code: a, return_to: "http://localhost:5173/callback" })).body.code).toBe(
+      "auth_code_invalid",
+    );
+    expect((await exchange({ code: a })).status).toBe(400);
+    const b = await codeOf();
+    expect((await exchange({ code: b }, { origin: "https://evil.example" })).body.code).toBe(
+      "auth_code_invalid",
+    );
+    // Expired: gone from Redis after its 60 s.
+    const c = await codeOf();
+    const ttl = await db.redis.ttl((await db.redis.keys("auth:code:*"))[0]!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+    for (const k of await db.redis.keys("auth:code:*")) await db.redis.pexpire(k, 1);
+    await Bun.sleep(10);
+    expect((await exchange({ code: c })).body.code).toBe("auth_code_invalid");
+    // Malformed bodies.
+    for (const body of [{}, { code: "" }, { code: 5 }, { code: "x", extra: 1 }]) {
+      const r = await exchange(body);
+      expect([JSON.stringify(body), r.status, r.body.code]).toEqual([
+        JSON.stringify(body),
+        400,
+        "validation_failed",
+      ]);
+    }
   });
 });

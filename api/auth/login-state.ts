@@ -14,6 +14,8 @@ export interface LoginState {
   state: string;
   verifier: string;
   nonce: string;
+  /** The app to return to with a one-time code, when the sign-in was started with one. */
+  returnTo?: string;
 }
 
 // A key of its own, derived from the signing secret: a sealed cookie is never a valid JWT.
@@ -42,7 +44,7 @@ export async function openLoginState(config: Config, sealed: string | undefined)
       contentEncryptionAlgorithms: ["A256GCM"],
       requiredClaims: ["exp"],
     });
-    const { provider, state, verifier, nonce } = payload as Partial<LoginState>;
+    const { provider, state, verifier, nonce, returnTo } = payload as Partial<LoginState>;
     if (
       typeof provider !== "string" ||
       typeof state !== "string" ||
@@ -51,7 +53,7 @@ export async function openLoginState(config: Config, sealed: string | undefined)
     ) {
       throw bad("the sign-in cookie is incomplete");
     }
-    return { provider, state, verifier, nonce };
+    return { provider, state, verifier, nonce, ...(typeof returnTo === "string" ? { returnTo } : {}) };
   } catch (e) {
     if (e instanceof AppError) throw e;
     if ((e as { code?: string }).code === "ERR_JWT_EXPIRED")

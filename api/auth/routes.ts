@@ -9,12 +9,14 @@ import {
 import { Elysia, t } from "elysia";
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
+import { findUser } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { limitByIp } from "../plugins/rate-limit.ts";
 import { httpsOf } from "../plugins/security.ts";
 import { NoQuery, problems, UserSchema } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
 import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
+import { checkReturnTo, issueCode, spendCode } from "./return-code.ts";
 import { endSession, REFRESH_TOKEN_PATTERN, refreshSession, startSession } from "./session.ts";
 import { findOrCreateUser } from "./sign-in.ts";
 
@@ -77,11 +79,13 @@ export const authRoutes = (
       "/auth/:provider/login",
       async ({ params, query, cookie, set }) => {
         const provider = providerOf(params.provider);
+        const returnTo = query.return_to === undefined ? undefined : checkReturnTo(deps, query.return_to);
         const login = {
           provider: provider.name,
           state: generateState(),
           verifier: generateCodeVerifier(),
           nonce: generateState(),
+          ...(returnTo ? { returnTo } : {}),
         };
         const url = await provider.authorizationURL({ ...login, loginHint: query.login_hint });
         cookie[LOGIN_COOKIE]!.set({
@@ -104,6 +108,13 @@ export const authRoutes = (
             login_hint: t.Optional(
               t.String({ minLength: 1, maxLength: 255, description: "passed to the provider as login_hint" }),
             ),
+            return_to: t.Optional(
+              t.String({
+                maxLength: 2048,
+                description:
+                  "an app to return to (exactly one of AUTH_RETURN_URLS): the callback then answers 302 to return_to?code=…, for POST /auth/exchange",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -116,7 +127,7 @@ export const authRoutes = (
     )
     .get(
       "/auth/:provider/callback",
-      async ({ params, query, cookie }) => {
+      async ({ params, query, cookie, set }) => {
         const provider = providerOf(params.provider);
         const jar = cookie[LOGIN_COOKIE]!;
         const sealed = typeof jar.value === "string" && jar.value ? jar.value : undefined;
@@ -183,6 +194,13 @@ export const authRoutes = (
             provider: provider.name,
             user_id: user.id,
           });
+          if (login.returnTo) {
+            // Back to the app with a one-time code; the app exchanges it for the tokens.
+            set.status = 302;
+            set.headers.location = (await issueCode(deps, user.id, login.returnTo)).toString();
+            set.headers["cache-control"] = "no-store";
+            return null;
+          }
           return startSession(deps, user);
         } catch (e) {
           // Every refused or failed sign-in is logged by the problem plugin, with the request id.
@@ -202,8 +220,42 @@ export const authRoutes = (
           error: t.Optional(t.String({ maxLength: 256 })),
           error_description: t.Optional(t.String({ maxLength: 2048 })),
         }),
-        response: { 200: TokenPairSchema, ...problems(400, 401, 404, 502) },
-        detail: { summary: "Finish signing in; creates the user on first sign-in", tags: ["auth"] },
+        response: { 200: TokenPairSchema, 302: t.Null(), ...problems(400, 401, 404, 502) },
+        detail: {
+          summary:
+            "Finish signing in; creates the user on first sign-in. The token pair, or with return_to a 302 to the app with a one-time code",
+          tags: ["auth"],
+        },
+      },
+    )
+    .post(
+      "/auth/exchange",
+      async ({ body, headers }) => {
+        const userId = await spendCode(deps, body.code, { returnTo: body.return_to, origin: headers.origin });
+        const user = await findUser(deps.sql, userId);
+        if (!user) throw new AppError("auth_code_invalid", "the user of this sign-in code no longer exists");
+        return startSession(deps, user);
+      },
+      {
+        body: t.Object(
+          {
+            code: t.String({
+              minLength: 1,
+              maxLength: 256,
+              description: "the code the sign-in returned with",
+            }),
+            return_to: t.Optional(
+              t.String({ maxLength: 2048, description: "the app the code was issued for" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        query: NoQuery,
+        response: { 200: TokenPairSchema, ...problems(400, 415) },
+        detail: {
+          summary: "Exchange a sign-in's one-time code (at most 60 s old, single use) for the token pair",
+          tags: ["auth"],
+        },
       },
     )
     .post("/auth/refresh", ({ body }) => refreshSession(deps, body.refresh_token), {
