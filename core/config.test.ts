@@ -168,6 +168,24 @@ describe("hardening limits", () => {
     expect(parseConfig({ REQUEST_TIMEOUT_MS: "27999" }).REQUEST_TIMEOUT_MS).toBe(27_999);
   });
 
+  test("AUTH_RETURN_URLS is a list of absolute http(s) URLs as browsers write them; blank is none", () => {
+    expect(parseConfig({}).AUTH_RETURN_URLS).toEqual([]);
+    expect(
+      parseConfig({ AUTH_RETURN_URLS: "http://localhost:3000/app/, https://app.example/cb?x=1" })
+        .AUTH_RETURN_URLS,
+    ).toEqual(["http://localhost:3000/app/", "https://app.example/cb?x=1"]);
+    for (const bad of [
+      "/app/",
+      "app.example",
+      "javascript:alert(1)",
+      "https://App.example/",
+      "https://a.example/#x",
+    ])
+      expect(() => parseConfig({ AUTH_RETURN_URLS: bad })).toThrow(
+        /AUTH_RETURN_URLS=.*is not an absolute http\(s\) URL/,
+      );
+  });
+
   test("CORS_ORIGINS is a list of exact origins; blank is none", () => {
     expect(parseConfig({ CORS_ORIGINS: " " }).CORS_ORIGINS).toEqual([]);
     expect(parseConfig({ CORS_ORIGINS: "https://app.example, http://localhost:5173" }).CORS_ORIGINS).toEqual([

@@ -34,69 +34,56 @@ const clusterNodes = optional.pipe(
     .optional(),
 );
 
+/** A comma-separated list, each entry passing `problem` (its message when it does not). */
+const commaList = (problem: (entry: string) => string | null) =>
+  z
+    .string()
+    .default("")
+    .transform((v, ctx) => {
+      const entries = v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const e of entries) {
+        const message = problem(e);
+        if (message) {
+          ctx.addIssue({ code: "custom", message });
+          return z.NEVER;
+        }
+      }
+      return entries;
+    });
+
+const parsesAs = (u: string, ok: (url: URL) => boolean) => {
+  try {
+    return ok(new URL(u));
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Browser origins allowed to call the API cross-origin: exact `scheme://host[:port]` values,
  * comma-separated. Exact strings only (no wildcards, no substrings): an origin list is a
  * security boundary, and a pattern that matches too much is the usual CORS hole.
  */
-const corsOrigins = z
-  .string()
-  .default("")
-  .transform((v, ctx) => {
-    const origins = v
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const o of origins) {
-      // As browsers send it: lower-case scheme and host, a port only when not the default.
-      let exact = /^https?:\/\/(\[[0-9a-f:]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(o);
-      try {
-        exact &&= new URL(o).origin === o;
-      } catch {
-        exact = false;
-      }
-      if (!exact) {
-        ctx.addIssue({
-          code: "custom",
-          message: `"${o}" is not an exact origin (scheme://host[:port], no path, no wildcard)`,
-        });
-        return z.NEVER;
-      }
-    }
-    return origins;
-  });
+const corsOrigins = commaList((o) =>
+  // As browsers send it: lower-case scheme and host, a port only when not the default.
+  /^https?:\/\/(\[[0-9a-f:]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(o) && parsesAs(o, (url) => url.origin === o)
+    ? null
+    : `"${o}" is not an exact origin (scheme://host[:port], no path, no wildcard)`,
+);
 
 /**
  * Where a sign-in may return to an app (GET /auth/{provider}/login?return_to=): absolute http(s)
  * URLs, comma-separated, matched exactly. An open list would let anyone's page receive a
  * sign-in code.
  */
-const returnUrls = z
-  .string()
-  .default("")
-  .transform((v, ctx) => {
-    const urls = v
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const u of urls) {
-      let ok = false;
-      try {
-        const url = new URL(u);
-        ok = (url.protocol === "http:" || url.protocol === "https:") && !url.hash && url.href === u;
-      } catch {
-        ok = false;
-      }
-      if (!ok) {
-        ctx.addIssue({
-          code: "custom",
-          message: `"${u}" is not an absolute http(s) URL as a browser writes it`,
-        });
-        return z.NEVER;
-      }
-    }
-    return urls;
-  });
+const returnUrls = commaList((u) =>
+  parsesAs(u, (url) => (url.protocol === "http:" || url.protocol === "https:") && !url.hash && url.href === u)
+    ? null
+    : `"${u}" is not an absolute http(s) URL as a browser writes it`,
+);
 
 const schema = z.object({
   NODE_ENV: optional.pipe(z.enum(["development", "test", "production"]).default("development")),
