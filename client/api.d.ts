@@ -1,4 +1,4 @@
-// Generated from GET /openapi.json by client/generate.ts: do not edit (bun client/generate.ts).
+// Generated from GET /openapi.json by client/types.ts: do not edit (bun run client:generate).
 
 export interface paths {
     "/health": {

@@ -2,11 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { createApp, type Deps } from "../api/app.ts";
 import { createApiMetrics } from "../api/metrics.ts";
 import { parseConfig } from "../core/config.ts";
-import { clientTypes } from "./generate.ts";
 import { feedClient } from "./index.ts";
+import { clientTypes } from "./types.ts";
 
 describe("the typed client", () => {
-  test("client/api.d.ts is what the code's document generates (else: bun client/generate.ts)", async () => {
+  test("client/api.d.ts is what the code's document generates (else: bun run client:generate)", async () => {
     expect(await clientTypes()).toBe(await Bun.file(`${import.meta.dir}/api.d.ts`).text());
   });
 

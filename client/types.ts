@@ -5,7 +5,7 @@ import { parseConfig } from "../core/config.ts";
 
 // The typed client's types, generated from the document the code serves (GET /openapi.json of
 // an app with the default configuration: no database or Redis is needed to describe it).
-// `bun client/generate.ts` rewrites client/api.d.ts; client/client.test.ts fails when the
+// `bun run client:generate` (client/generate-cli.ts) rewrites client/api.d.ts; client/client.test.ts fails when the
 // committed file no longer matches the code, and tsc fails where callers no longer match it.
 
 export async function documentOfCode(): Promise<Record<string, unknown>> {
@@ -16,10 +16,5 @@ export async function documentOfCode(): Promise<Record<string, unknown>> {
 
 export async function clientTypes(): Promise<string> {
   const ast = await openapiTS(JSON.stringify(await documentOfCode()));
-  return `// Generated from GET /openapi.json by client/generate.ts: do not edit (bun client/generate.ts).\n\n${astToString(ast)}`;
-}
-
-if (import.meta.main) {
-  await Bun.write(`${import.meta.dir}/api.d.ts`, await clientTypes());
-  console.log("client/api.d.ts written");
+  return `// Generated from GET /openapi.json by client/types.ts: do not edit (bun run client:generate).\n\n${astToString(ast)}`;
 }
