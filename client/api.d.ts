@@ -112,7 +112,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token: a new pair; the old token is spent */
+        /** Rotate a refresh token (the body's, or the feed_refresh cookie's): a new pair; the old token is spent */
         post: operations["postAuthRefresh"];
         delete?: never;
         options?: never;
@@ -129,7 +129,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: the refresh token's whole family is revoked */
+        /** Sign out (the body's refresh token, or the feed_refresh cookie's, which is cleared): its whole family is revoked */
         post: operations["postAuthLogout"];
         delete?: never;
         options?: never;
@@ -598,7 +598,8 @@ export interface operations {
                         /** @constant */
                         token_type: "Bearer";
                         expires_in: string | number;
-                        refresh_token: string;
+                        /** @description absent when the request chose "refresh": "cookie": it is in the feed_refresh cookie */
+                        refresh_token?: string;
                         user: {
                             /**
                              * @description 64-bit id as a decimal string
@@ -725,18 +726,24 @@ export interface operations {
                     code: string;
                     /** @description the app the code was issued for */
                     return_to?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "application/x-www-form-urlencoded": {
                     /** @description the code the sign-in returned with */
                     code: string;
                     /** @description the app the code was issued for */
                     return_to?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "multipart/form-data": {
                     /** @description the code the sign-in returned with */
                     code: string;
                     /** @description the app the code was issued for */
                     return_to?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
             };
         };
@@ -752,7 +759,8 @@ export interface operations {
                         /** @constant */
                         token_type: "Bearer";
                         expires_in: string | number;
-                        refresh_token: string;
+                        /** @description absent when the request chose "refresh": "cookie": it is in the feed_refresh cookie */
+                        refresh_token?: string;
                         user: {
                             /**
                              * @description 64-bit id as a decimal string
@@ -824,16 +832,22 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "application/x-www-form-urlencoded": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "multipart/form-data": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
             };
         };
@@ -849,7 +863,8 @@ export interface operations {
                         /** @constant */
                         token_type: "Bearer";
                         expires_in: string | number;
-                        refresh_token: string;
+                        /** @description absent when the request chose "refresh": "cookie": it is in the feed_refresh cookie */
+                        refresh_token?: string;
                         user: {
                             /**
                              * @description 64-bit id as a decimal string
@@ -943,16 +958,22 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "application/x-www-form-urlencoded": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
                 "multipart/form-data": {
-                    /** @description the opaque refresh token from sign-in or the last refresh */
-                    refresh_token: string;
+                    /** @description the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's */
+                    refresh_token?: string;
+                    /** @enum {string} */
+                    refresh?: "body" | "cookie";
                 };
             };
         };

@@ -361,8 +361,11 @@ describe("refresh tokens", () => {
   });
 
   test("malformed bodies are 400; a refresh token is not a bearer token", async () => {
+    // No token at all, and no cookie: unauthenticated.
+    const none = await api.call("POST", "/auth/refresh", { json: {} });
+    expect([none.status, none.body.code]).toEqual([401, "refresh_token_invalid"]);
     for (const body of [
-      {},
+      { refresh: "jar" },
       { refresh_token: 5 },
       { refresh_token: "short" },
       { refresh_token: `rt_${"A".repeat(43)}`, extra: 1 },
@@ -461,5 +464,68 @@ describe("sign-in that returns to an app", () => {
         "validation_failed",
       ]);
     }
+  });
+});
+
+describe("the refresh token in a cookie, for browsers", () => {
+  const cookieOf = (r: { headers: Headers }) => {
+    const c = r.headers.getSetCookie().find((x) => x.startsWith("feed_refresh="));
+    return c ?? "";
+  };
+  async function signedInWithCookie() {
+    const login = await api.call(
+      "GET",
+      `/auth/oidc/login?login_hint=cora&return_to=${encodeURIComponent(APP)}`,
+    );
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const atIdp = await fetch(login.headers.get("location")!, { redirect: "manual" });
+    const cb = await finish(new URL(atIdp.headers.get("location")!), cookie);
+    const code = new URL(cb.headers.get("location")!).searchParams.get("code")!;
+    return api.call("POST", "/auth/exchange", { json: { code, refresh: "cookie" } });
+  }
+  const send = (path: string, jar: string, origin = "http://localhost:3999", json: unknown = {}) =>
+    api.call("POST", path, { json, headers: { cookie: jar.split(";")[0]!, origin } });
+
+  test("chosen per request: HttpOnly, Secure, SameSite=Strict, Path=/auth, and not in the body", async () => {
+    const r = await signedInWithCookie();
+    expect(r.status).toBe(200);
+    expect(r.body.refresh_token).toBeUndefined();
+    expect(r.body.access_token).toBeTruthy();
+    const c = cookieOf(r);
+    expect(c).toMatch(/^feed_refresh=rt_[A-Za-z0-9_-]{43};/);
+    for (const attr of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"]) expect(c).toContain(attr);
+  });
+
+  test("refresh rotates the cookie; the spent one revokes the session; logout clears it", async () => {
+    const first = cookieOf(await signedInWithCookie());
+    const r = await send("/auth/refresh", first);
+    expect(r.status).toBe(200);
+    expect(r.body.refresh_token).toBeUndefined();
+    const second = cookieOf(r);
+    expect(second).toMatch(/^feed_refresh=rt_/);
+    expect(second.split(";")[0]).not.toBe(first.split(";")[0]);
+    // The first cookie again: a replay, so the whole session goes.
+    const replay = await send("/auth/refresh", first);
+    expect([replay.status, replay.body.code]).toEqual([401, "refresh_token_reused"]);
+    expect((await send("/auth/refresh", second)).status).toBe(401);
+    // A fresh session, logged out through its cookie.
+    const third = cookieOf(await signedInWithCookie());
+    const out = await send("/auth/logout", third);
+    expect(out.status).toBe(204);
+    expect(cookieOf(out)).toMatch(/^feed_refresh=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
+    expect((await send("/auth/refresh", third)).status).toBe(401);
+  });
+
+  test("the cookie is refused from another origin (CSRF), and a body token still works without it", async () => {
+    const jar = cookieOf(await signedInWithCookie());
+    const forged = await send("/auth/refresh", jar, "https://evil.example");
+    expect([forged.status, forged.body.code]).toEqual([401, "refresh_token_invalid"]);
+    // Not spent by the refused attempt.
+    expect((await send("/auth/refresh", jar)).status).toBe(200);
+    const s = await signIn("bodil");
+    expect(
+      (await api.call("POST", "/auth/refresh", { json: { refresh_token: s.refresh_token } })).body
+        .refresh_token,
+    ).toMatch(/^rt_/);
   });
 });

@@ -16,6 +16,7 @@ import { httpsOf } from "../plugins/security.ts";
 import { NoQuery, problems, UserSchema } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState, sealLoginState } from "./login-state.ts";
 import { enabledProviders, type Provider, type ProviderName } from "./providers.ts";
+import { deliver, presented, REFRESH_COOKIE } from "./refresh-cookie.ts";
 import { checkReturnTo, issueCode, spendCode } from "./return-code.ts";
 import { endSession, REFRESH_TOKEN_PATTERN, refreshSession, startSession } from "./session.ts";
 import { findOrCreateUser } from "./sign-in.ts";
@@ -27,15 +28,29 @@ const TokenPairSchema = t.Object({
   access_token: t.String(),
   token_type: t.Literal("Bearer"),
   expires_in: t.Integer(),
-  refresh_token: t.String(),
+  refresh_token: t.Optional(
+    t.String({
+      description: 'absent when the request chose "refresh": "cookie": it is in the feed_refresh cookie',
+    }),
+  ),
   user: UserSchema,
 });
+const RefreshIn = t.Optional(
+  t.Union([t.Literal("body"), t.Literal("cookie")], {
+    description:
+      "where the new refresh token goes: the body (default), or an HttpOnly, Secure, SameSite=Strict cookie scoped to /auth, for browser clients",
+  }),
+);
 const RefreshBody = t.Object(
   {
-    refresh_token: t.String({
-      pattern: REFRESH_TOKEN_PATTERN,
-      description: "the opaque refresh token from sign-in or the last refresh",
-    }),
+    refresh_token: t.Optional(
+      t.String({
+        pattern: REFRESH_TOKEN_PATTERN,
+        description:
+          "the opaque refresh token from sign-in or the last refresh; without it, the feed_refresh cookie's",
+      }),
+    ),
+    refresh: RefreshIn,
   },
   { additionalProperties: false },
 );
@@ -230,11 +245,11 @@ export const authRoutes = (
     )
     .post(
       "/auth/exchange",
-      async ({ body, headers }) => {
+      async ({ body, headers, cookie }) => {
         const userId = await spendCode(deps, body.code, { returnTo: body.return_to, origin: headers.origin });
         const user = await findUser(deps.sql, userId);
         if (!user) throw new AppError("auth_code_invalid", "the user of this sign-in code no longer exists");
-        return startSession(deps, user);
+        return deliver(deps, await startSession(deps, user), body.refresh, cookie);
       },
       {
         body: t.Object(
@@ -247,6 +262,7 @@ export const authRoutes = (
             return_to: t.Optional(
               t.String({ maxLength: 2048, description: "the app the code was issued for" }),
             ),
+            refresh: RefreshIn,
           },
           { additionalProperties: false },
         ),
@@ -258,16 +274,30 @@ export const authRoutes = (
         },
       },
     )
-    .post("/auth/refresh", ({ body }) => refreshSession(deps, body.refresh_token), {
-      body: RefreshBody,
-      query: NoQuery,
-      response: { 200: TokenPairSchema, ...problems(400, 401, 415) },
-      detail: { summary: "Rotate a refresh token: a new pair; the old token is spent", tags: ["auth"] },
-    })
+    .post(
+      "/auth/refresh",
+      async ({ body, cookie, headers }) => {
+        const { token, from } = presented(deps, body, cookie, headers.origin);
+        // A cookie's token is renewed in the cookie unless the request asks otherwise.
+        return deliver(deps, await refreshSession(deps, token), body.refresh ?? from, cookie);
+      },
+      {
+        body: RefreshBody,
+        query: NoQuery,
+        response: { 200: TokenPairSchema, ...problems(400, 401, 415) },
+        detail: {
+          summary:
+            "Rotate a refresh token (the body's, or the feed_refresh cookie's): a new pair; the old token is spent",
+          tags: ["auth"],
+        },
+      },
+    )
     .post(
       "/auth/logout",
-      async ({ body, set }) => {
-        await endSession(deps, body.refresh_token);
+      async ({ body, set, cookie, headers }) => {
+        const { token, from } = presented(deps, body, cookie, headers.origin);
+        await endSession(deps, token);
+        if (from === "cookie") cookie[REFRESH_COOKIE]!.remove();
         set.status = 204;
         return null;
       },
@@ -275,7 +305,11 @@ export const authRoutes = (
         body: RefreshBody,
         query: NoQuery,
         response: { 204: t.Null(), ...problems(400, 401, 415) },
-        detail: { summary: "Sign out: the refresh token's whole family is revoked", tags: ["auth"] },
+        detail: {
+          summary:
+            "Sign out (the body's refresh token, or the feed_refresh cookie's, which is cleared): its whole family is revoked",
+          tags: ["auth"],
+        },
       },
     );
 };
