@@ -49,7 +49,19 @@ export const PostSchema = t.Object({
 
 export const PageSchema = t.Object({
   items: t.Array(PostSchema),
-  next_cursor: t.Nullable(t.String()),
+  next_cursor: t.Nullable(
+    t.String({ description: "the cursor of the page's oldest item, to read older posts" }),
+  ),
+  prev_cursor: t.Nullable(
+    t.String({
+      description:
+        "the cursor of the page's newest item, to read newer posts (after=); on an empty after= page, that after; null on an empty page",
+    }),
+  ),
+  has_newer: t.Boolean({
+    description:
+      "an after= page only: more posts newer than this page remain (ask again with after=prev_cursor)",
+  }),
 });
 
 export const ProblemSchema = t.Object(
@@ -69,7 +81,16 @@ export const ProblemSchema = t.Object(
 export const PageQuery = t.Object(
   {
     limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20, description: "page size, 1–100" })),
-    cursor: t.Optional(t.String({ maxLength: 128, description: "opaque cursor from next_cursor" })),
+    cursor: t.Optional(
+      t.String({ maxLength: 128, description: "opaque cursor from next_cursor: older posts" }),
+    ),
+    after: t.Optional(
+      t.String({
+        maxLength: 128,
+        description:
+          "opaque cursor (prev_cursor, or any item's cursor): the posts newer than it, the ones right after it, newest first; not with cursor",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

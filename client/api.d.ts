@@ -144,7 +144,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your personal feed, newest first (ETag; If-None-Match answers 304) */
+        /** Your personal feed, newest first: older posts with cursor, newer ones with after (ETag; If-None-Match answers 304) */
         get: operations["getFeed"];
         put?: never;
         post?: never;
@@ -314,7 +314,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's posts, newest first */
+        /** A user's posts, newest first: older with cursor, newer with after */
         get: operations["getUsersByIdPosts"];
         put?: never;
         post?: never;
@@ -1058,6 +1058,7 @@ export interface operations {
             query?: {
                 limit?: string | number;
                 cursor?: string;
+                after?: string;
             };
             header?: never;
             path?: never;
@@ -1102,7 +1103,12 @@ export interface operations {
                             like_count: string | number;
                             liked_by_me: boolean;
                         }[];
+                        /** @description the cursor of the page's oldest item, to read older posts */
                         next_cursor: string | null;
+                        /** @description the cursor of the page's newest item, to read newer posts (after=); on an empty after= page, that after; null on an empty page */
+                        prev_cursor: string | null;
+                        /** @description an after= page only: more posts newer than this page remain (ask again with after=prev_cursor) */
+                        has_newer: boolean;
                     };
                 };
             };
@@ -2464,6 +2470,7 @@ export interface operations {
             query?: {
                 limit?: string | number;
                 cursor?: string;
+                after?: string;
             };
             header?: never;
             path: {
@@ -2510,7 +2517,12 @@ export interface operations {
                             like_count: string | number;
                             liked_by_me: boolean;
                         }[];
+                        /** @description the cursor of the page's oldest item, to read older posts */
                         next_cursor: string | null;
+                        /** @description the cursor of the page's newest item, to read newer posts (after=); on an empty after= page, that after; null on an empty page */
+                        prev_cursor: string | null;
+                        /** @description an after= page only: more posts newer than this page remain (ask again with after=prev_cursor) */
+                        has_newer: boolean;
                     };
                 };
             };

@@ -91,6 +91,21 @@ export async function authorPostIds(
   return rows.map((r) => r.id);
 }
 
+/** The author's posts right after a keyset position, oldest first (newer-ward paging). */
+export async function authorPostIdsNewer(
+  sql: AnySql,
+  authorId: string,
+  after: { at: number; id: string },
+  limit: number,
+): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id FROM posts
+    WHERE shard = ${shardOf(authorId)} AND author_id = ${authorId}
+      AND (created_at, id) > (to_timestamp(${after.at} / 1000.0), ${after.id}::bigint)
+    ORDER BY created_at, id LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
 /**
  * Attaches an image to one's own post; returns the key it replaced, or undefined when the post
  * does not exist or is someone else's (the row stays locked until commit).

@@ -1,9 +1,11 @@
 import { Elysia } from "elysia";
+import { decodeCursor } from "../../core/cursor.ts";
 import type { Deps } from "../deps.ts";
 import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { PageQuery, PageSchema, problems } from "../schemas.ts";
+import { newerFromTop, oneDirection, pageCursors } from "./newer.ts";
 import { feedSkeleton } from "./skeleton.ts";
 
 // GET /feed: skeleton (ids) → hydration (bodies from memory, counts and liked flags) →
@@ -13,15 +15,36 @@ export const feedRoutes = (deps: Deps) =>
   new Elysia().use(requireAuth(deps)).get(
     "/feed",
     async ({ viewer, query, request, set }) => {
-      const skeleton = await feedSkeleton(deps, viewer.id, query.limit ?? 20, query.cursor);
+      oneDirection(query);
+      const limit = query.limit ?? 20;
+      if (query.after !== undefined) {
+        const after = decodeCursor("feed", query.after);
+        const { ids, hasNewer } = await newerFromTop(
+          after,
+          limit,
+          deps.config.FEED_MAX_ITEMS + limit,
+          (c, n) => feedSkeleton(deps, viewer.id, n, c),
+        );
+        const items = await hydrateRendered(deps, viewer.id, ids);
+        // An empty page keeps the client where it was.
+        const { next, prev } = pageCursors("feed", ids, true);
+        return jsonWithEtag(
+          request,
+          set,
+          renderPage(items, next ?? query.after, prev ?? query.after, hasNewer),
+        );
+      }
+      const skeleton = await feedSkeleton(deps, viewer.id, limit, query.cursor);
       const items = await hydrateRendered(deps, viewer.id, skeleton.ids, skeleton.known);
-      return jsonWithEtag(request, set, renderPage(items, skeleton.nextCursor));
+      const { prev } = pageCursors("feed", skeleton.ids, false);
+      return jsonWithEtag(request, set, renderPage(items, skeleton.nextCursor, prev));
     },
     {
       query: PageQuery,
       response: { 200: PageSchema, ...problems(400, 401) },
       detail: {
-        summary: "Your personal feed, newest first (ETag; If-None-Match answers 304)",
+        summary:
+          "Your personal feed, newest first: older posts with cursor, newer ones with after (ETag; If-None-Match answers 304)",
         tags: ["feed"],
         security: bearerSecurity,
       },

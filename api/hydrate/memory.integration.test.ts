@@ -103,7 +103,12 @@ describe("GET /feed over HTTP", () => {
       expect(first.status).toBe(200);
       const tag = first.headers.get("etag");
       expect(tag).toMatch(/^"[0-9a-z]+"$/);
-      expect(await first.json()).toEqual({ items: [], next_cursor: null });
+      expect(await first.json()).toEqual({
+        items: [],
+        next_cursor: null,
+        prev_cursor: null,
+        has_newer: false,
+      });
       const again = await feed({ "if-none-match": tag! });
       expect(again.status).toBe(304);
       expect(await again.text()).toBe("");

@@ -20,15 +20,27 @@ describe("renderPage", () => {
         { id: "2", text: "", like_count: 0, liked_by_me: false },
       ],
       next_cursor: "ZmVlZC4xLjI",
+      prev_cursor: null,
+      has_newer: false,
     });
-    expect(JSON.parse(renderPage([], null))).toEqual({ items: [], next_cursor: null });
+    expect(JSON.parse(renderPage([], null))).toEqual({
+      items: [],
+      next_cursor: null,
+      prev_cursor: null,
+      has_newer: false,
+    });
+    expect(JSON.parse(renderPage([], "b", "a", true))).toMatchObject({
+      next_cursor: "b",
+      prev_cursor: "a",
+      has_newer: true,
+    });
   });
 
   test("the ETag follows the bytes; If-None-Match with it answers 304 and keeps the headers set before", async () => {
     const body = renderPage([], null);
     const set = { headers: { "x-frame-options": "DENY" } as Record<string, string | number> };
     const first = jsonWithEtag(new Request("http://x/feed"), set, body);
-    expect(await first.text()).toBe('{"items":[],"next_cursor":null}');
+    expect(await first.text()).toBe('{"items":[],"next_cursor":null,"prev_cursor":null,"has_newer":false}');
     expect(first.headers.get("x-frame-options")).toBe("DENY");
     expect(set.headers).toEqual({});
     const etag = first.headers.get("etag")!;

@@ -53,8 +53,14 @@ export async function renderPosts(deps: Deps, posts: readonly HydratedPost[]): P
 }
 
 /** A page of rendered posts: `{"items":[…],"next_cursor":…}`. */
-export function renderPage(items: readonly string[], nextCursor: string | null): string {
-  return `{"items":[${items.join(",")}],"next_cursor":${nextCursor === null ? "null" : JSON.stringify(nextCursor)}}`;
+export function renderPage(
+  items: readonly string[],
+  nextCursor: string | null,
+  prevCursor: string | null = null,
+  hasNewer = false,
+): string {
+  const str = (s: string | null) => (s === null ? "null" : JSON.stringify(s));
+  return `{"items":[${items.join(",")}],"next_cursor":${str(nextCursor)},"prev_cursor":${str(prevCursor)},"has_newer":${hasNewer}}`;
 }
 
 /**

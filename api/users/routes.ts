@@ -2,9 +2,10 @@ import { Elysia } from "elysia";
 import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
-import { authorPostIds } from "../../db/posts.ts";
+import { authorPostIds, authorPostIdsNewer } from "../../db/posts.ts";
 import { findProfile, type ProfileRow, userExists } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
+import { oneDirection, pageCursors } from "../feed/newer.ts";
 import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { mediaUrls, presentUser, userMediaKeys } from "../hydrate/present.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
@@ -50,9 +51,23 @@ export const userRoutes = (deps: Deps) =>
       async ({ viewer, params, query, request, set }) => {
         const id = checkId(params.id, "id");
         const limit = query.limit ?? 20;
+        oneDirection(query);
         const after = query.cursor ? decodeCursor("user_posts", query.cursor) : null;
+        const newer = query.after ? decodeCursor("user_posts", query.after) : null;
         if (!(await userExists(deps.sql, id)))
           throw new AppError("user_not_found", `user ${id} does not exist`);
+        if (newer) {
+          // Oldest first from PostgreSQL, the page shown newest first.
+          const asc = await authorPostIdsNewer(deps.sql, id, newer, limit + 1);
+          const page = asc.slice(0, limit).reverse();
+          const items = await hydrateRendered(deps, viewer.id, page);
+          const { next, prev } = pageCursors("user_posts", page, true);
+          return jsonWithEtag(
+            request,
+            set,
+            renderPage(items, next ?? query.after!, prev ?? query.after!, asc.length > limit),
+          );
+        }
         const ids = await authorPostIds(deps.sql, id, after, limit + 1);
         const page = ids.slice(0, limit);
         const items = await hydrateRendered(deps, viewer.id, page);
@@ -60,12 +75,20 @@ export const userRoutes = (deps: Deps) =>
         const next =
           ids.length > limit && last ? encodeCursor("user_posts", { at: timestampOf(last), id: last }) : null;
         // Ready JSON, as GET /feed answers (api/hydrate/render.ts).
-        return jsonWithEtag(request, set, renderPage(items, next));
+        return jsonWithEtag(
+          request,
+          set,
+          renderPage(items, next, pageCursors("user_posts", page, false).prev),
+        );
       },
       {
         params: IdParams,
         query: PageQuery,
         response: { 200: PageSchema, ...problems(400, 401, 404) },
-        detail: { summary: "A user's posts, newest first", tags: ["users"], security: bearerSecurity },
+        detail: {
+          summary: "A user's posts, newest first: older with cursor, newer with after",
+          tags: ["users"],
+          security: bearerSecurity,
+        },
       },
     );
