@@ -26,6 +26,9 @@ export const CreatePostCommand = z.object({
         .string()
         .min(1, "text must not be empty after trimming")
         .refine((s) => !hasControlCharacters(s), "text must not contain control characters")
+        // A lone surrogate (JSON's "\ud800") is no character: PostgreSQL's jsonb refuses it, and
+        // a text column would keep a replacement character instead of what was sent.
+        .refine((s) => s.isWellFormed(), "text must be well-formed Unicode (no lone surrogates)")
         .refine((s) => [...s].length <= POST_TEXT_MAX, `text must be at most ${POST_TEXT_MAX} characters`),
     ),
 });

@@ -293,6 +293,13 @@ describe("POST /posts — bad input changes nothing", () => {
     ["501 characters", { json: { text: "x".repeat(501) } }, 400, "validation_failed", "text"],
     ["a NUL character", { json: { text: "a\u0000b" } }, 400, "validation_failed", "text"],
     ["other control characters", { json: { text: "bell\u0007" } }, 400, "validation_failed", "text"],
+    [
+      "a lone surrogate (found by ./dev fuzz)",
+      { body: '{"text":"a\\ud800"}', headers: { "content-type": "application/json" } },
+      400,
+      "validation_failed",
+      "text",
+    ],
     ["text of the wrong type", { json: { text: 42 } }, 400, "validation_failed", "text"],
     ["missing text", { json: {} }, 400, "validation_failed", "text"],
     ["an unknown field", { json: { text: "x", author_id: "1" } }, 400, "validation_failed", "author_id"],
