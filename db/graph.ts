@@ -1,6 +1,7 @@
 import { shardOf } from "../core/ids.ts";
 import type { AnySql, Tx } from "./client.ts";
 import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
+import { completedEvent } from "./outbox.ts";
 import { fanoutLockKey } from "./projections.ts";
 
 // Follows and likes: the write model of the social graph. Inserts and deletes report whether
@@ -77,9 +78,8 @@ export function changeLikeOnce(
       ), ev AS (
         INSERT INTO outbox (id, stream, type, event)
         SELECT i, ${c.stream}, ${c.liked ? "PostLiked" : "PostUnliked"},
-               e.doc || jsonb_build_object('id', i::text, 'payload',
-                 (e.doc -> 'payload') || jsonb_build_object('author_id', p.author_id::text))
-        FROM p, changed, next_id(${shardOf(c.userId)}) AS i, (SELECT ${sql.json(c.event as never)}::jsonb AS doc) e
+               ${completedEvent(sql, c.event, sql`i`, sql`jsonb_build_object('author_id', p.author_id::text)`)}
+        FROM p, changed, next_id(${shardOf(c.userId)}) AS i
         RETURNING id, event
       ), result AS (
         SELECT ${c.liked ? sql`CASE WHEN EXISTS (SELECT 1 FROM changed) THEN 201 ELSE 200 END` : sql`204`} AS status,

@@ -1,3 +1,4 @@
+import type postgres from "postgres";
 import type { AnySql, Sql } from "./client.ts";
 
 export interface OutboxRow {
@@ -20,6 +21,21 @@ export async function insertOutbox(
     FROM next_id(${e.shard}) AS i
     RETURNING id, stream, event`;
   return row!;
+}
+
+/**
+ * An event drafted by the api and completed by the statement that writes it (the
+ * single-statement commands): its `id` from the outbox row's id, and payload fields only the
+ * statement knows (a new post's id, a post's author).
+ */
+export function completedEvent(
+  sql: AnySql,
+  draft: object,
+  id: postgres.PendingQuery<postgres.Row[]>,
+  payload: postgres.PendingQuery<postgres.Row[]>,
+): postgres.PendingQuery<postgres.Row[]> {
+  const doc = sql`${sql.json(draft as never)}::jsonb`;
+  return sql`${doc} || jsonb_build_object('id', (${id})::text, 'payload', (${doc} -> 'payload') || ${payload})`;
 }
 
 export async function markPublished(sql: AnySql, ids: readonly string[]): Promise<void> {

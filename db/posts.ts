@@ -1,6 +1,7 @@
 import { shardOf } from "../core/ids.ts";
 import type { AnySql } from "./client.ts";
 import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
+import { completedEvent } from "./outbox.ts";
 
 export interface PostRow {
   id: string;
@@ -51,9 +52,8 @@ export function createPostOnce(
       ), ev AS (
         INSERT INTO outbox (id, stream, type, event)
         SELECT i.event_id, ${p.stream}, 'PostCreated',
-               e.doc || jsonb_build_object('id', i.event_id::text, 'payload',
-                 (e.doc -> 'payload') || jsonb_build_object('post_id', post.id::text, 'created_at', post.at))
-        FROM ids i, post, (SELECT ${sql.json(p.event as never)}::jsonb AS doc) e
+               ${completedEvent(sql, p.event, sql`i.event_id`, sql`jsonb_build_object('post_id', post.id::text, 'created_at', post.at)`)}
+        FROM ids i, post
         RETURNING id, event
       ), result AS (
         SELECT 201 AS status,

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import S3rver from "s3rver";
@@ -19,6 +20,10 @@ import { PgServer } from "../perf/chaos/pg-server.ts";
 // deploy/rehearsal.integration.test.ts.
 
 const root = join(import.meta.dir, "..");
+const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** A command as the image runs it: its `bun` is the bun running this. */
+const withBun = (argv: string[]) => (argv[0] === "bun" ? [process.execPath, ...argv.slice(1)] : argv);
 
 export interface Healthcheck {
   test?: string[] | string;
@@ -52,9 +57,11 @@ export function composeConfig(
   overrides: Record<string, string> = {},
 ): Compose {
   const profiles = ["tools", "load", "test"].flatMap((p) => ["--profile", p]);
+  const bin = Bun.which("docker-compose");
+  if (!bin) throw new Error("docker-compose is not installed (./dev installs it)");
   const r = Bun.spawnSync(
     [
-      "docker-compose",
+      bin,
       "--project-directory",
       root,
       "-f",
@@ -65,7 +72,8 @@ export function composeConfig(
       "config",
     ],
     {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...overrides },
+      // Nothing of this process's environment: only the overrides may interpolate.
+      env: { PATH: SYSTEM_PATH, HOME: tmpdir(), ...overrides },
       stdout: "pipe",
       stderr: "pipe",
     },
@@ -333,33 +341,24 @@ export async function rehearse(compose: Compose, o: RehearsalOptions = {}): Prom
       const stage = stages.get(targetOf(s)!)!;
       const argv = argvOf(s, stages)!;
       const env: Record<string, string> = {
-        PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+        PATH: `${dirname(process.execPath)}:${SYSTEM_PATH}`,
         HOME: dir,
         ...stage.env,
         ...Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v ?? ""])),
       };
-      const wrap = (cmd: string[]) =>
-        s.network_mode === "host"
-          ? ["env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd]
-          : [
-              "ip",
-              "netns",
-              "exec",
-              net.ns(name),
-              "env",
-              "-i",
-              ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-              ...cmd,
-            ];
+      // Exactly the service's environment, in its namespace (host networking: none).
+      const inService = ["env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+      if (s.network_mode !== "host") inService.unshift("ip", "netns", "exec", net.ns(name));
+      const wrap = (cmd: string[]) => [...inService, ...withBun(cmd)];
       const logFile = join(dir, `${name}.log`);
       const started = performance.now();
-      const proc = Bun.spawn(wrap(argv[0] === "bun" ? [process.execPath, ...argv.slice(1)] : argv), {
+      const proc = Bun.spawn(wrap(argv), {
         cwd: root,
         stdout: Bun.file(logFile),
         stderr: Bun.file(`${logFile}.err`),
       });
       running.push({ name, proc });
-      const tail = async () =>
+      const tail = () =>
         [logFile, `${logFile}.err`]
           .map((f) => (existsSync(f) ? readFileSync(f, "utf8") : ""))
           .join("")
@@ -373,7 +372,7 @@ export async function rehearse(compose: Compose, o: RehearsalOptions = {}): Prom
         const code = await Promise.race([proc.exited, Bun.sleep(300_000).then(() => "timeout" as const)]);
         if (code !== 0) {
           problems.push(
-            `${name}: ${code === "timeout" ? "still running after 300 s" : `exited with code ${code}`}\n${await tail()}`,
+            `${name}: ${code === "timeout" ? "still running after 300 s" : `exited with code ${code}`}\n${tail()}`,
           );
           break;
         }
@@ -387,7 +386,7 @@ export async function rehearse(compose: Compose, o: RehearsalOptions = {}): Prom
         performance.now() + (seconds(hc.interval, 30) * (hc.retries ?? 3) + seconds(hc.timeout, 30)) * 1000;
       let healthy = false;
       while (!healthy && performance.now() < deadline && proc.exitCode === null) {
-        const probe = Bun.spawn(wrap(check[0] === "bun" ? [process.execPath, ...check.slice(1)] : check), {
+        const probe = Bun.spawn(wrap(check), {
           cwd: root,
           stdout: "ignore",
           stderr: "ignore",
@@ -403,8 +402,8 @@ export async function rehearse(compose: Compose, o: RehearsalOptions = {}): Prom
       if (!healthy) {
         problems.push(
           proc.exitCode !== null
-            ? `${name}: exited with code ${proc.exitCode} before its healthcheck passed\n${await tail()}`
-            : `${name}: its healthcheck never passed (${check.join(" ")})\n${await tail()}`,
+            ? `${name}: exited with code ${proc.exitCode} before its healthcheck passed\n${tail()}`
+            : `${name}: its healthcheck never passed (${check.join(" ")})\n${tail()}`,
         );
         break;
       }

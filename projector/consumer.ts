@@ -244,7 +244,11 @@ export class Consumer {
         continue;
       }
       const acks = new Map<string, string[]>();
-      for (const { stream, id } of items) acks.set(stream, [...(acks.get(stream) ?? []), id]);
+      for (const { stream, id } of items) {
+        const ids = acks.get(stream);
+        if (ids) ids.push(id);
+        else acks.set(stream, [id]);
+      }
       await Promise.all([...acks].map(([stream, ids]) => redis.xack(stream, group, ...ids)));
       for (const { event } of items) {
         this.observeLag(event);

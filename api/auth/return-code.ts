@@ -50,9 +50,9 @@ export async function spendCode(
   const bad = (why: string) => new AppError("auth_code_invalid", why);
   if (!raw) throw bad("this sign-in code is unknown, expired or already used: sign in again");
   const { user_id, return_to } = JSON.parse(raw) as { user_id: string; return_to: string };
-  if (caller.returnTo !== undefined && caller.returnTo !== return_to)
-    throw bad("this sign-in code was issued for another app");
-  if (caller.origin !== undefined && caller.origin !== new URL(return_to).origin)
-    throw bad("this sign-in code was issued for another app");
+  const otherApp =
+    (caller.returnTo !== undefined && caller.returnTo !== return_to) ||
+    (caller.origin !== undefined && caller.origin !== new URL(return_to).origin);
+  if (otherApp) throw bad("this sign-in code was issued for another app");
   return user_id;
 }

@@ -74,6 +74,11 @@ export function parseIdempotencyKey(raw: string | undefined, required: boolean):
   return key;
 }
 
+/** What makes two requests with one key the same request: method, route and body. */
+function fingerprintOf(idem: IdempotencyInput): string {
+  return fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body);
+}
+
 export function eventEnvelope(draft: DraftEvent, occurredAt: Date) {
   return {
     type: draft.type,
@@ -95,7 +100,7 @@ export async function runCommand<B>(
   work: (tx: Tx) => Promise<CommandResult<B>>,
 ): Promise<CommandOutcome<B>> {
   const key = parseIdempotencyKey(idem.key, idem.required);
-  const fp = key ? fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body) : "";
+  const fp = key ? fingerprintOf(idem) : "";
 
   const committed = await deps.sql.begin(async (tx) => {
     if (key) {
@@ -164,7 +169,7 @@ export async function runStatement<B, R>(
         userId: idem.userId,
         route: idem.route,
         key,
-        fingerprint: fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body),
+        fingerprint: fingerprintOf(idem),
         ttlHours: deps.config.IDEMPOTENCY_TTL_HOURS,
       }
     : null;

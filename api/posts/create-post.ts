@@ -144,7 +144,6 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
   );
   // Stored for replays without presigned URLs (they would expire first).
   const answer = presentPost(deps, draft, viewer, { at: 0, likeCount: 0, likedByMe: false });
-  let created: CachedPost | null = null;
   const out = await runStatement(
     deps,
     idem,
@@ -158,7 +157,6 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
       }),
     (row) => {
       const post: CachedPost = { ...draft, id: row!.post_id };
-      created = post;
       return {
         status: row!.status,
         body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }),
@@ -167,7 +165,7 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
       };
     },
   );
-  return answerCreated(deps, viewer, out, created);
+  return answerCreated(deps, viewer, out, out.replayed ? null : { ...draft, id: out.body.id });
 }
 
 /** The body and its zero count in Redis, as a read would leave them: its followers' first pages find it there. */
