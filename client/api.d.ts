@@ -163,7 +163,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish a post: JSON {text} or multipart text + image (requires Idempotency-Key) */
+        /** Publish a post: JSON {text, upload_key?} or multipart text + image (requires Idempotency-Key) */
         post: operations["postPosts"];
         delete?: never;
         options?: never;
@@ -1178,6 +1178,8 @@ export interface operations {
                      * @default File
                      */
                     image?: string;
+                    /** @description JSON: the key of a direct upload (POST /uploads) to attach as the image */
+                    upload_key?: string;
                 };
                 "multipart/form-data": {
                     /** @description 1–500 characters after trimming */
@@ -1188,6 +1190,8 @@ export interface operations {
                      * @default File
                      */
                     image?: string;
+                    /** @description JSON: the key of a direct upload (POST /uploads) to attach as the image */
+                    upload_key?: string;
                 };
             };
         };
@@ -1292,6 +1296,50 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: string | number;
+                        detail: string;
+                        code: string;
+                        instance?: string;
+                        request_id?: string;
+                        errors?: {
+                            location: string;
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: string | number;
+                        detail: string;
+                        code: string;
+                        instance?: string;
+                        request_id?: string;
+                        errors?: {
+                            location: string;
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

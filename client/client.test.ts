@@ -12,7 +12,7 @@ describe("the typed client", () => {
 
   test("calls a route and reads its typed answer", async () => {
     const app = createApp({ config: parseConfig({}), metrics: createApiMetrics() } as unknown as Deps);
-    const api = feedClient("http://localhost", { fetch: (req) => app.handle(req as Request) });
+    const api = feedClient("http://localhost", { fetch: (req) => app.handle(req) });
     const { data, response } = await api.GET("/health");
     expect(response.status).toBe(200);
     expect(data?.status).toBe("ok");

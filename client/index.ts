@@ -10,7 +10,10 @@ export type { components, operations, paths } from "./api.d.ts";
 export type FeedClient = ReturnType<typeof createClient<paths>>;
 
 /** A client of the api at `baseUrl`, signed in with `token` when given. */
-export function feedClient(baseUrl: string, o: { token?: string; fetch?: typeof fetch } = {}): FeedClient {
+export function feedClient(
+  baseUrl: string,
+  o: { token?: string; fetch?: (request: Request) => Promise<Response> } = {},
+): FeedClient {
   return createClient<paths>({
     baseUrl,
     headers: o.token ? { authorization: `Bearer ${o.token}` } : {},

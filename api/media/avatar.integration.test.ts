@@ -419,6 +419,70 @@ describe("direct uploads (POST /uploads, then attach by key)", () => {
     expect((await fetch(presigned.url, { method: "POST", body: form })).status).toBeLessThan(300);
   }
 
+  test("POST /posts {text, upload_key}: the post is created with the upload as its image; a retry replays; another user's key is refused", async () => {
+    const u = await db.makeUser();
+    const other = await db.makeUser();
+    const bytes = await png(40, 30);
+    const r = await presign(u.token, {
+      purpose: "post_image",
+      content_type: "image/png",
+      size: bytes.length,
+    });
+    await uploadTo(r.body, bytes);
+
+    const refused = await api.call("POST", "/posts", {
+      token: other.token,
+      json: { text: "not mine", upload_key: r.body.key },
+      headers: { "idempotency-key": "theft-1" },
+    });
+    expect(refused.status).toBe(403);
+
+    const post = () =>
+      api.call("POST", "/posts", {
+        token: u.token,
+        json: { text: "a picture", upload_key: r.body.key },
+        headers: { "idempotency-key": "with-upload-1" },
+      });
+    const created = await post();
+    expect(created.status).toBe(201);
+    expect(created.body.image).toMatchObject({ width: 40, height: 30 });
+    expect(new URL(created.body.image.url).pathname).toMatch(new RegExp(`/posts/${created.body.id}/`));
+    expect(await storage.head(r.body.key)).toBeNull(); // moved, not left behind
+    expect(await db.sql`SELECT 1 FROM pending_uploads`).toHaveLength(0);
+    const [row] = await db.sql`SELECT image_key, image_width FROM posts WHERE id = ${created.body.id}`;
+    expect(row).toMatchObject({ image_width: 40 });
+    expect(await storage.head(row!.image_key)).not.toBeNull();
+
+    // The upload is gone, yet a retry of the same request gets the stored answer.
+    const again = await post();
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(created.body.id);
+    expect(await db.sql`SELECT 1 FROM posts WHERE author_id = ${u.id}`).toHaveLength(1);
+
+    // The same key with a used upload and a fresh Idempotency-Key: nothing to attach.
+    const reused = await api.call("POST", "/posts", {
+      token: u.token,
+      json: { text: "again", upload_key: r.body.key },
+      headers: { "idempotency-key": "with-upload-2" },
+    });
+    expect(reused.status).toBe(404);
+    expect(reused.body.code).toBe("not_found");
+    const both = new FormData();
+    both.append("text", "both");
+    both.append("upload_key", r.body.key);
+    both.append("image", new File([bytes], "x.png", { type: "image/png" }));
+    const twice = await api.app.handle(
+      new Request("http://localhost/posts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${u.token}`, "idempotency-key": "with-upload-3" },
+        body: both,
+      }),
+    );
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as { detail: string }).detail).toContain('"image" or a JSON "upload_key"');
+  });
+
   test("a quota of pending uploads per user, by count and by bytes: 429 with Retry-After past it; attaching or sweeping releases", async () => {
     const bytes = await png(30, 20);
     const L = bytes.length;
@@ -560,6 +624,25 @@ test("without S3 configured, media routes answer 503 and say why", async () => {
   });
   expect(r.status).toBe(503);
   expect(r.body.detail).toContain("S3_ENDPOINT");
+  // A post with an image, either way: nothing is written.
+  const form = new FormData();
+  form.append("text", "no storage");
+  form.append("image", new File([await png()], "a.png", { type: "image/png" }));
+  const multipart = await bare.app.handle(
+    new Request("http://localhost/posts", {
+      method: "POST",
+      headers: { authorization: `Bearer ${u.token}`, "idempotency-key": "no-s3-1" },
+      body: form,
+    }),
+  );
+  expect(multipart.status).toBe(503);
+  const byKey = await bare.call("POST", "/posts", {
+    token: u.token,
+    json: { text: "no storage", upload_key: `uploads/${u.id}/x.png` },
+    headers: { "idempotency-key": "no-s3-2" },
+  });
+  expect(byKey.status).toBe(503);
+  expect(await db.sql`SELECT 1 FROM posts WHERE author_id = ${u.id}`).toHaveLength(0);
 });
 
 describe("the decode cap (MEDIA_DECODE_CONCURRENCY)", () => {

@@ -122,14 +122,15 @@ export async function resolveImage(
   deps: { config: Config; storage?: Storage | null },
   userId: string,
   body: { file?: File; upload_key?: string },
+  fileField = "file",
 ): Promise<CheckedImage & { uploadKey: string | null }> {
   if (body.file && body.upload_key) {
     throw new AppError(
       "validation_failed",
-      'send either a multipart "file" or a JSON "upload_key", not both',
+      `send either a multipart "${fileField}" or a JSON "upload_key", not both`,
     );
   }
-  if (!body.upload_key) return { ...(await checkImage(deps.config, body.file)), uploadKey: null };
+  if (!body.upload_key) return { ...(await checkImage(deps.config, body.file, fileField)), uploadKey: null };
   const key = body.upload_key;
   const storage = deps.storage;
   if (!storage) throw new AppError("not_ready", "media storage is not configured");

@@ -3,7 +3,9 @@ import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { mediaFilename, mediaKeys } from "../../core/media.ts";
+import { findStoredResponse } from "../../db/idempotency.ts";
 import { attachPostImage, createPostOnce, insertPost } from "../../db/posts.ts";
+import { releasePendingUpload } from "../../db/uploads.ts";
 import {
   type CommandOutcome,
   type DraftEvent,
@@ -16,7 +18,7 @@ import {
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { postMediaKeys, presentPost, signedUrls, userMediaKeys, type WirePost } from "../hydrate/present.ts";
-import { checkImage } from "../media/validate-image.ts";
+import { type CheckedImage, resolveImage } from "../media/validate-image.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
 /**
@@ -27,7 +29,7 @@ import type { Viewer } from "../plugins/auth.ts";
 export async function createPost(
   deps: Deps,
   viewer: Viewer,
-  body: { text: string; image?: File },
+  body: { text: string; image?: File; upload_key?: string },
   idempotencyKey: string | undefined,
 ) {
   const parsed = CreatePostCommand.safeParse({ author_id: BigInt(viewer.id), text: body.text });
@@ -37,30 +39,28 @@ export async function createPost(
       errors: [{ location: "body", path: "text", message: issue.message }],
     });
   }
-  // The image is checked before anything is written, and its bytes (not the File object) make
-  // the request's fingerprint: the same key with another picture is another request.
-  const image = body.image ? await checkImage(deps.config, body.image, "image") : null;
-  if (image && !deps.storage)
-    throw new AppError("not_ready", "media storage is not configured (S3_ENDPOINT, S3_KEY, S3_SECRET)");
-  const fingerprintBody = {
-    text: body.text,
-    image_sha256: image?.sha256 ?? null,
-  };
-
   const idem = {
     userId: viewer.id,
     route: "POST /posts",
     key: idempotencyKey,
     required: true,
-    body: fingerprintBody,
+    // A multipart image's bytes (not the File object) make the fingerprint: the same key with
+    // another picture is another request. A direct upload's key names its bytes already.
+    body: body.upload_key
+      ? { text: body.text, upload_key: body.upload_key }
+      : { text: body.text, image_sha256: null as string | null },
   };
-  if (!image) return createTextPost(deps, viewer, parsed.data.text, idem);
+  const image = await postImage(deps, viewer, body, idem);
+  if (image === null) return createTextPost(deps, viewer, parsed.data.text, idem);
+  if (image !== ANSWERED && !image.uploadKey) idem.body.image_sha256 = image.sha256;
 
   let stored: string | null = null;
   // The new post as committed, for the answer: built from it and the viewer's card, not read back.
   let created: CachedPost | null = null;
   try {
     const out = await runCommand<WirePost>(deps, idem, async (tx) => {
+      // Answered when looked at, but no longer stored (it just expired): the upload is gone.
+      if (image === ANSWERED) throw new AppError("not_found", `nothing was uploaded at ${body.upload_key}`);
       const post = await insertPost(tx, viewer.id, parsed.data.text);
       // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
       created = {
@@ -83,7 +83,7 @@ export async function createPost(
           },
         },
       ];
-      if (image && deps.storage) {
+      if (deps.storage) {
         const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
         await deps.storage.put(key, image.bytes, image.mime);
         stored = key;
@@ -95,6 +95,8 @@ export async function createPost(
           height: image.height,
         });
         created = { ...created, image_key: key, image_width: image.width, image_height: image.height };
+        // Attached: the direct upload no longer counts against its user's quota.
+        if (image.uploadKey) await releasePendingUpload(tx, viewer.id, image.uploadKey);
         events.push({
           type: "PostImageUploaded",
           actorId: viewer.id,
@@ -110,12 +112,41 @@ export async function createPost(
         updateCaches: () => (created ? cacheNewPost(deps, created) : Promise.resolve()),
       };
     });
+    if (image !== ANSWERED && image.uploadKey && !out.replayed)
+      await deps.storage?.delete(image.uploadKey).catch(() => {});
     return await answerCreated(deps, viewer, out, created);
   } catch (e) {
     // The transaction rolled back: nothing points at the object it wrote.
     if (stored) await deps.storage?.delete(stored).catch(() => {});
     throw e;
   }
+}
+
+/** A retried request whose answer is stored: it needs no image, runCommand replays the answer. */
+const ANSWERED = Symbol("answered");
+
+/**
+ * The post's image: a multipart file, or a direct upload (POST /uploads) named by its key. The
+ * upload is deleted once attached, so a retry of an answered request must not look for it.
+ */
+async function postImage(
+  deps: Deps,
+  viewer: Viewer,
+  body: { image?: File; upload_key?: string },
+  idem: IdempotencyInput,
+): Promise<(CheckedImage & { uploadKey: string | null }) | typeof ANSWERED | null> {
+  if (!body.image && !body.upload_key) return null;
+  if (body.upload_key && idem.key && (await findStoredResponse(deps.sql, viewer.id, idem.route, idem.key)))
+    return ANSWERED;
+  const image = await resolveImage(
+    deps,
+    viewer.id,
+    { file: body.image, upload_key: body.upload_key },
+    "image",
+  );
+  if (!deps.storage)
+    throw new AppError("not_ready", "media storage is not configured (S3_ENDPOINT, S3_KEY, S3_SECRET)");
+  return image;
 }
 
 /**

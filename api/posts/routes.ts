@@ -26,15 +26,26 @@ export const postRoutes = (deps: Deps) =>
               description: `1–${POST_TEXT_MAX} characters after trimming`,
             }),
             image: t.Optional(t.File({ description: "multipart only: JPEG, PNG or WebP, at most 5 MB" })),
+            upload_key: t.Optional(
+              t.String({
+                maxLength: 512,
+                description: "JSON: the key of a direct upload (POST /uploads) to attach as the image",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
         parse: [authBeforeBody(deps), ...jsonOrForm],
         headers: IdempotencyHeaders,
         query: NoQuery,
-        response: { 200: PostSchema, 201: PostSchema, ...problems(400, 401, 409, 413, 415, 422, 503) },
+        response: {
+          200: PostSchema,
+          201: PostSchema,
+          ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        },
         detail: {
-          summary: "Publish a post: JSON {text} or multipart text + image (requires Idempotency-Key)",
+          summary:
+            "Publish a post: JSON {text, upload_key?} or multipart text + image (requires Idempotency-Key)",
           tags: ["posts"],
           security: bearerSecurity,
         },
