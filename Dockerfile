@@ -5,6 +5,15 @@ WORKDIR /app
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile --production
 
+# The web client (web/), built to static files that the api serves at /app/.
+FROM oven/bun:1 AS web
+WORKDIR /app
+COPY package.json bun.lock ./
+RUN bun install --frozen-lockfile
+COPY client ./client
+COPY web ./web
+RUN bun run web:build
+
 FROM oven/bun:1-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
@@ -15,6 +24,7 @@ COPY db ./db
 COPY sql ./sql
 COPY api ./api
 COPY projector ./projector
+COPY --from=web /app/web/dist ./web/dist
 # The seeder runs inside compose (`task seed`). The mock identity provider is not shipped: it
 # signs in whoever asks, so only the test image (compose's mock-idp) has it.
 COPY perf ./perf

@@ -15,6 +15,7 @@ import { problemPlugin } from "./plugins/problem.ts";
 import { DOCS_PATH, OPENAPI_PATH, securityPlugin } from "./plugins/security.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { userRoutes } from "./users/routes.ts";
+import { webRoutes } from "./web/routes.ts";
 
 export type { Deps } from "./deps.ts";
 
@@ -61,6 +62,7 @@ export function createApp(deps: Deps, opts: { log?: (line: Record<string, unknow
     .use(followRoutes(deps))
     .use(userRoutes(deps))
     .use(mediaRoutes(deps))
+    .use(webRoutes(deps))
     .use(loadTest);
 }
 

@@ -45,6 +45,20 @@ describe("packaging", () => {
     expect(api.TRUSTED_PROXIES).toBe("1");
   });
 
+  test("the image builds the web client and ships it; MinIO lets that origin post uploads", async () => {
+    const dockerfile = await read("Dockerfile");
+    const web = dockerfile.slice(dockerfile.indexOf("AS web"), dockerfile.indexOf("AS runtime"));
+    expect(web).toContain("RUN bun run web:build");
+    const runtime = dockerfile.slice(dockerfile.indexOf("AS runtime"), dockerfile.indexOf("AS test"));
+    expect(runtime).toContain("COPY --from=web /app/web/dist ./web/dist");
+    const compose = Bun.YAML.parse(await read("compose.yml")) as {
+      services: Record<string, { environment?: Record<string, string> }>;
+    };
+    const publicUrl = compose.services.api!.environment!.PUBLIC_URL!;
+    expect(compose.services.minio!.environment!.MINIO_API_CORS_ALLOW_ORIGIN).toBe(new URL(publicUrl).origin);
+    expect(compose.services.api!.environment!.AUTH_RETURN_URLS).toContain(`${publicUrl}/app/`);
+  });
+
   test("./dev keeps the api on loopback", async () => {
     expect(await read("dev")).toMatch(/^export HOST="\$\{HOST:-127\.0\.0\.1\}"$/m);
   });

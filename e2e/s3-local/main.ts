@@ -1,5 +1,6 @@
 import S3rver from "s3rver";
 import { loadConfig } from "../../core/config.ts";
+import { browserUploadCors } from "./cors.ts";
 
 // The local S3 endpoint for development and tests (./dev starts it): s3rver on S3_ENDPOINT's
 // port with the bucket created. It checks neither signatures nor POST policies, which is why the
@@ -13,7 +14,12 @@ const server = new S3rver({
   address: endpoint.hostname,
   silent: true,
   directory,
-  configureBuckets: [{ name: config.S3_BUCKET, configs: [] }],
+  configureBuckets: [
+    {
+      name: config.S3_BUCKET,
+      configs: [browserUploadCors([new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS])],
+    },
+  ],
 });
 await server.run();
 console.log(
