@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARIABLES, ConfigError, earliestIdleCloseMs, loadTestConfig, parseConfig } from "./config.ts";
+import { loadTestConfig } from "../db/testing.ts";
+import { CONFIG_VARIABLES, ConfigError, earliestIdleCloseMs, parseConfig } from "./config.ts";
 
 describe("config", () => {
   test("defaults suit local development", () => {

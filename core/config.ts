@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { configRefusals } from "./production-guards.ts";
 
-// The one place that reads the environment (DESIGN §8). Everything else receives a Config.
+// The one place that reads the environment (docs/architecture.md §8). Everything else receives a Config.
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -322,42 +322,6 @@ export function loadConfigOrExit(overrides: Record<string, string | undefined> =
     process.stderr.write(`${e.message}\n`);
     process.exit(78);
   }
-}
-
-/** Config for tests: the test database and Redis database replace the development ones. */
-export function loadTestConfig(overrides: Record<string, string | undefined> = {}): Config {
-  const base = parseConfig({ ...process.env, NODE_ENV: "test" });
-  return parseConfig({
-    ...process.env,
-    NODE_ENV: "test",
-    DATABASE_URL: base.TEST_DATABASE_URL,
-    REDIS_URL: base.TEST_REDIS_URL,
-    // A development cluster is never the tests' (they flush it): only TEST_REDIS_CLUSTER_NODES.
-    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES,
-    ...overrides,
-  });
-}
-
-/**
- * The environment of an api or projector process a test spawns: this process's, with the test
- * config's database and Redis (the test cluster when the suite runs on one), no S3, no
- * load-test signer, plus `extra`.
- */
-export function testChildEnv(
-  config: Config,
-  extra: Record<string, string>,
-): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    DATABASE_URL: config.DATABASE_URL,
-    REDIS_URL: config.REDIS_URL,
-    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
-    S3_ENDPOINT: "",
-    LOAD_TEST_SECRET: "",
-    HOST: "127.0.0.1",
-    METRICS_PORT: "0",
-    ...extra,
-  };
 }
 
 /**

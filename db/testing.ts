@@ -2,16 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { type Config, loadTestConfig, testChildEnv } from "../core/config.ts";
+import { type Config, parseConfig } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
 import { createBlockingRedis, createRedis, isCluster, type RedisClient } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql, type Sql } from "./client.ts";
+import { insertFollow, insertLike } from "./graph.ts";
 import { migrate } from "./migrate.ts";
+import { insertPost, type PostRow } from "./posts.ts";
 import { insertUser, type UserRow } from "./users.ts";
 
 // Test support for integration suites: the test database (never the development one) migrated
-// once, the test Redis database, a statement counter, and factories for users and tokens.
+// once, the test Redis database, a statement counter, and factories for users (with tokens),
+// posts, follows and likes.
 
 export interface TestDb {
   config: Config;
@@ -28,10 +31,57 @@ export interface TestDb {
   /** Every key of the test Redis (of every node of a test cluster). */
   redisKeys(): Promise<string[]>;
   makeUser(handle?: string, opts?: { seeded?: boolean }): Promise<UserRow & { token: string }>;
+  /** A post as the write model holds it, without its event (a test that needs one posts through the api). */
+  makePost(author: Ref, overrides?: { text?: string }): Promise<PostRow & { created_at: Date }>;
+  /** `follower` follows `followee`: the follows and active_follows rows, without the event. */
+  follow(follower: Ref, followee: Ref, overrides?: { createdAt?: Date }): Promise<void>;
+  /** `user` likes `post`: the likes row, without the event (so no count moves). */
+  like(user: Ref, post: Ref): Promise<void>;
   /** Runs before close(): a consumer left running would steal the next suite's entries. */
   onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
+
+/** Config for tests: the test database and Redis database replace the development ones. */
+export function loadTestConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const base = parseConfig({ ...process.env, NODE_ENV: "test" });
+  return parseConfig({
+    ...process.env,
+    NODE_ENV: "test",
+    DATABASE_URL: base.TEST_DATABASE_URL,
+    REDIS_URL: base.TEST_REDIS_URL,
+    // A development cluster is never the tests' (they flush it): only TEST_REDIS_CLUSTER_NODES.
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES,
+    ...overrides,
+  });
+}
+
+/**
+ * The environment of an api or projector process a test spawns: this process's, with the test
+ * config's database and Redis (the test cluster when the suite runs on one), no S3, no
+ * load-test signer, plus `extra`.
+ */
+export function testChildEnv(
+  config: Config,
+  extra: Record<string, string>,
+): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL,
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
+    S3_ENDPOINT: "",
+    LOAD_TEST_SECRET: "",
+    HOST: "127.0.0.1",
+    METRICS_PORT: "0",
+    ...extra,
+  };
+}
+
+/** A user or post, or its id. */
+/** A user or post, or its id. */
+type Ref = string | { id: string };
+const idOf = (r: Ref) => (typeof r === "string" ? r : r.id);
 
 let seq = 0;
 
@@ -105,6 +155,17 @@ export async function openTestDb(overrides: Record<string, string> = {}): Promis
       });
       const { token } = await signAccessToken(config, user.id);
       return { ...user, token };
+    },
+    makePost: (author, o = {}) => insertPost(sql, idOf(author), o.text ?? `post ${++seq}`),
+    async follow(follower, followee, o = {}) {
+      await insertFollow(sql, idOf(follower), idOf(followee));
+      // Backdated: tests of what becomes of old follows.
+      if (o.createdAt)
+        await sql`UPDATE follows SET created_at = ${o.createdAt}
+                  WHERE follower_id = ${idOf(follower)} AND followee_id = ${idOf(followee)}`;
+    },
+    async like(user, post) {
+      await insertLike(sql, idOf(user), idOf(post));
     },
     onClose(fn) {
       cleanups.push(fn);
@@ -205,7 +266,7 @@ export async function waitsOnLock(sql: Sql, pattern: string): Promise<boolean> {
   return row!.n > 0;
 }
 
-/** The environment of an api or projector process a test spawns (core/config.ts testChildEnv). */
+/** The environment of an api or projector process a test spawns (testChildEnv above). */
 export function childEnv(db: TestDb, extra: Record<string, string>): Record<string, string | undefined> {
   return testChildEnv(db.config, extra);
 }

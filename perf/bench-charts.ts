@@ -1,6 +1,8 @@
 // The benchmark's charts (perf/bench.ts): standalone SVG documents, rendered to PNG with sharp
 // beside the report. Pure, so they are unit-tested.
-import { fmtMs, fmtNum, type RatePoint, round, summarize } from "./bench-report.ts";
+import type { RatePoint } from "./bench-report.ts";
+import { fmtMs, fmtNum } from "./lib/format.ts";
+import { round, summarize } from "./lib/stats.ts";
 
 /** About `count` round tick values from 0 to at least max (1, 2 or 5 times a power of ten). */
 export function niceTicks(max: number, count = 5): number[] {

@@ -1,27 +1,22 @@
 import { describe, expect, test } from "bun:test";
+import { contentionNote, formatBenchReport, reportNames } from "./bench/report.ts";
 import {
   type BenchResults,
   checkGoals,
-  contentionNote,
   cpuExplanation,
   cpuSplit,
   dueCount,
-  failedCount,
-  fmtBytes,
-  fmtMs,
-  fmtNum,
-  formatBenchReport,
   outsideShare,
   parsePidStat,
   parseProcStat,
   parseRedisBenchmarkCsv,
   parseRedisInfo,
   type RatePoint,
-  reportNames,
-  summarize,
   sweepRates,
   ticksBetween,
 } from "./bench-report.ts";
+import { fmtBytes, fmtMs, fmtNum } from "./lib/format.ts";
+import { failedCount, summarize } from "./lib/stats.ts";
 
 // The benchmark's pure parts: what it parses from other tools, how it judges the goals, and
 // what it writes. Inputs are recorded outputs of this machine's tools (redis-benchmark 7.0,

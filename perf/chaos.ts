@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ChaosResult, faultLine, runChaos } from "./chaos/run.ts";
-import { commitOf } from "./chaos/stack.ts";
+import { commitOf } from "./lib/git.ts";
 
 function usage(message: string): never {
   console.error(

@@ -12,9 +12,10 @@ import { parseConfig } from "../core/config.ts";
 import { createRedis, type RedisClient } from "../core/redis.ts";
 import { createSql, type Sql } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import { runScenario, waitDrained } from "./cluster/scenario.ts";
+import { drainProjectors, runScenario } from "./cluster/scenario.ts";
 import { portInUse, redisCli, Stack, waitFor } from "./cluster/stack.ts";
-import { parsePromText, percentile, requestKind, sumOf } from "./load-report.ts";
+import { round, summarize } from "./lib/stats.ts";
+import { parsePromText, requestKind, sumOf } from "./load-report.ts";
 
 const USAGE = `usage: bun perf/cluster.ts [options]   (./dev cluster [options])
 
@@ -238,23 +239,16 @@ async function load(apis: string[], tokens: Token[], posts: string[], seconds: n
   );
   const results = await Promise.all(runs);
   for (const r of results) noResponse += r.errors + r.timeouts;
-  latencies.sort((a, b) => a - b);
   const requests = latencies.length;
   const non2xx = Object.entries(statuses)
     .filter(([s]) => !s.startsWith("2"))
     .reduce((n, [, c]) => n + c, 0);
-  const round = (x: number) => Math.round(x * 10) / 10;
   return {
     requests,
-    rps: round(requests / seconds),
+    rps: round(requests / seconds, 1),
     non_2xx: non2xx,
     no_response: noResponse,
-    latency_ms: {
-      p50: round(percentile(latencies, 50)),
-      p95: round(percentile(latencies, 95)),
-      p99: round(percentile(latencies, 99)),
-      max: round(latencies.at(-1) ?? 0),
-    },
+    latency_ms: summarize(latencies, 1),
   };
 }
 
@@ -283,13 +277,13 @@ async function measure(
   const projectors = PROJECTOR_PORTS.slice(0, projectorCount);
   // A projector started on an empty Redis finds the groups' positions recorded in PostgreSQL by an
   // earlier setup and republishes the outbox since then (the lost-group path): let it finish.
-  await waitDrained(redis, sql, base.STREAM_PARTITIONS, 120_000);
+  await drainProjectors(redis, sql, base.STREAM_PARTITIONS, 120_000);
   const tokens = await signerTokens(apis[0]!, 200);
   const posts = await likeTargets(apis[0]!, tokens);
   if (warmupS > 0) {
     say(`${setup}: warm-up ${warmupS} s`);
     await load(apis, tokens, posts, warmupS, connections);
-    await waitDrained(redis, sql, base.STREAM_PARTITIONS, 120_000);
+    await drainProjectors(redis, sql, base.STREAM_PARTITIONS, 120_000);
   }
   say(`${setup}: ${durationS} s of mixed 50:1 load, ${connections} connections over ${apis.length} api(s)`);
   const before = await handledEvents(projectors);
@@ -302,7 +296,7 @@ async function measure(
   for (const [name, s] of cpuAfter) cpu[name] = s - (cpuBefore.get(name) ?? s);
   for (const k of Object.keys(cpu)) cpu[k] = Math.round(cpu[k]! * 10) / 10;
   const loadEnd = Date.now();
-  await waitDrained(redis, sql, base.STREAM_PARTITIONS, 120_000);
+  await drainProjectors(redis, sql, base.STREAM_PARTITIONS, 120_000);
   const drained = (Date.now() - loadEnd) / 1000;
   return {
     setup,

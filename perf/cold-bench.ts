@@ -14,10 +14,10 @@ import { createRedis, runCommands } from "../core/redis.ts";
 import { keys } from "../core/redis-keys.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
-import { phases } from "../db/seed.ts";
-import { commitOf } from "./chaos/stack.ts";
-import { postmasterPid, treeSeconds } from "./proc.ts";
+import { commitOf } from "./lib/git.ts";
+import { postmasterPid, treeSeconds } from "./lib/proc.ts";
 import { isActive, type SeedParams, userId } from "./seed/model.ts";
+import { phases } from "./seed/sql.ts";
 import { appendRun, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({

@@ -3,7 +3,7 @@
 // Prints requests, per-route counts, the status histogram, 5xx and invalid problems and the
 // seed; exits 1 on any violation, with the minimal failing request fast-check shrank it to.
 import { parseArgs } from "node:util";
-import { loadTestConfig } from "../core/config.ts";
+import { loadTestConfig } from "../db/testing.ts";
 import { formatSummary, isClean, runFuzz } from "./fuzz/run-fuzz.ts";
 import { openFuzzTarget } from "./fuzz/target.ts";
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { percentile } from "./lib/stats.ts";
 import {
   buildReport,
   formatReport,
   type MetricsSnapshot,
   parseLoadArgs,
   parsePromText,
-  percentile,
   type RunData,
   reportFileName,
   requestKind,

@@ -1,5 +1,6 @@
 // Pure parts of the load runner (perf/load.ts): its options, the request mix, Prometheus text
 // parsing, and the report with its pass/fail verdict. Kept free of I/O so they are unit-tested.
+import { failedCount, round, summarize } from "./lib/stats.ts";
 
 export const SCENARIOS = ["feed", "posts", "likes", "mixed"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -176,7 +177,7 @@ export interface MetricsSnapshot {
   cache: { hit: number; miss: number };
 }
 
-/** What the report needs from the api's and the projector's /metrics (DESIGN §7 names). */
+/** What the report needs from the api's and the projector's /metrics (docs/architecture.md §7 names). */
 export function snapshotOf(apiText: string, projectorText: string): MetricsSnapshot {
   const api = parsePromText(apiText);
   const projector = parsePromText(projectorText);
@@ -198,13 +199,6 @@ export function snapshotOf(apiText: string, projectorText: string): MetricsSnaps
 }
 
 // ---------------------------------------------------------------- the report
-
-/** Nearest-rank percentile of ascending values (0 for none). */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
 
 export interface RunData {
   scenario: Scenario;
@@ -250,19 +244,14 @@ export interface LoadReport {
   failures: string[];
 }
 
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
 export function buildReport(d: RunData): LoadReport {
-  const sorted = Float64Array.from(d.latenciesMs).sort();
   const responded = Object.values(d.statuses).reduce((a, b) => a + b, 0);
   const requests = responded + d.errors;
   const byStatus: Record<string, number> = { ...d.statuses };
   const connErrors = d.errors - d.timeouts;
   if (d.timeouts > 0) byStatus.timeout = d.timeouts;
   if (connErrors > 0) byStatus.error = connErrors;
-  const failed = Object.entries(byStatus)
-    .filter(([status]) => !/^2\d\d$/.test(status))
-    .reduce((n, [, c]) => n + c, 0);
+  const failed = failedCount(byStatus);
   const errorRate = requests === 0 ? 0 : failed / requests;
   const achieved = d.elapsedS > 0 ? responded / d.elapsedS : 0;
   const ratio = d.offeredRate > 0 ? achieved / d.offeredRate : 0;
@@ -290,12 +279,7 @@ export function buildReport(d: RunData): LoadReport {
     users: d.users,
     requests,
     rps: { offered: d.offeredRate, achieved: round(achieved, 1), ratio: round(ratio, 3) },
-    latency_ms: {
-      p50: round(percentile(sorted, 50)),
-      p95: round(percentile(sorted, 95)),
-      p99: round(percentile(sorted, 99)),
-      max: round(sorted.length ? sorted[sorted.length - 1]! : 0),
-    },
+    latency_ms: summarize(d.latenciesMs),
     errors: { rate: round(errorRate, 4), count: failed, by_status: byStatus },
     backlog: {
       before: d.before.backlogTotal,

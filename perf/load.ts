@@ -4,6 +4,7 @@
 // (stream backlog, feed cache) read from their /metrics before and after. Options: --help.
 import { mkdir } from "node:fs/promises";
 import autocannon from "autocannon";
+import { apiFetch } from "./lib/http.ts";
 import {
   buildReport,
   formatReport,
@@ -55,16 +56,7 @@ async function fetchTokens(o: LoadOptions, secret: string): Promise<{ tokens: To
 }
 
 async function api(o: LoadOptions, token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${o.baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined
-        ? {}
-        : { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await apiFetch(o.baseUrl, token, method, path, body);
   if (!res.ok) throw new LoadError(`${method} ${path} answered ${res.status}: ${await res.text()}`);
   return res.json();
 }

@@ -13,8 +13,8 @@ import { createRedis } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
 import { insertUser } from "../db/users.ts";
-import { commitOf } from "./chaos/stack.ts";
-import { postmasterPid, treeSeconds } from "./proc.ts";
+import { commitOf } from "./lib/git.ts";
+import { postmasterPid, treeSeconds } from "./lib/proc.ts";
 import { appendRun, helloWorld, redisStats, tokenScript, wrk } from "./wrk.ts";
 
 const { values: args } = parseArgs({

@@ -25,9 +25,9 @@ import { type Config, loadConfig } from "../core/config.ts";
 import { createRedis, type Redis } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
 import { createSql } from "../db/client.ts";
-import { phases } from "../db/seed.ts";
-import { CLK_TCK, postmasterPid, treeSeconds } from "./proc.ts";
+import { CLK_TCK, postmasterPid, treeSeconds } from "./lib/proc.ts";
 import { isActive, type SeedParams, userId } from "./seed/model.ts";
+import { phases } from "./seed/sql.ts";
 
 const env = process.env;
 const int = (name: string, def: number) => {
@@ -93,8 +93,8 @@ function variantOf(spec: string): Variant {
     RATE_LIMIT_WRITES_PER_MINUTE: "0",
     ...overrides,
   });
-  const deps: Deps = { sql, plannedSql, redis, config, metrics: createApiMetrics() };
-  return { label: label ?? spec, app: createApp(deps, { log: () => {} }) };
+  const deps: Deps = { sql, plannedSql, redis, config, metrics: createApiMetrics(), log: () => {} };
+  return { label: label ?? spec, app: createApp(deps) };
 }
 
 /** CPU seconds of this stack's PostgreSQL (its postmaster and backends). */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSql, type Sql } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import { dropIndexes, indexCount, invalidIndexes } from "../db/seed.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
+import { dropIndexes, indexCount, invalidIndexes } from "./seed/sql.ts";
 
 // The seeder end to end, as `./dev seed` runs it, in a database of its own: real COPY, real
 // index drops and rebuilds, resumption and refusals.

@@ -9,7 +9,7 @@ import { loadConfigOrExit } from "../core/config.ts";
 import { timestampOf } from "../core/ids.ts";
 import { createSql, type Sql } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import * as db from "../db/seed.ts";
+import { rng } from "./lib/prng.ts";
 import {
   checkParams,
   followGraph,
@@ -21,12 +21,12 @@ import {
   postId,
   postSchedule,
   postText,
-  rng,
   type SeedParams,
   userId,
   userIdRange,
   userShard,
 } from "./seed/model.ts";
+import * as db from "./seed/sql.ts";
 
 const USAGE = `usage: ./dev seed [--users N] [--seed S] [--follows-mean F] [--posts-mean P] [--likes-mean L]
                  [--active-share S] [--gamma G] [--as-of ISO-DATE] [--restart] [--keep-indexes]

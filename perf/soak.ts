@@ -12,8 +12,10 @@ import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { countClientConnections } from "../db/client.ts";
 import { lineChartSvg } from "./bench-charts.ts";
-import { bootStack, type ChaosStack, commitOf, reconcileStack, waitDrained } from "./chaos/stack.ts";
-import { backlogOf } from "./cluster/scenario.ts";
+import { bootStack, type ChaosStack, reconcileStack, waitDrained } from "./chaos/stack.ts";
+import { backlogOf } from "./lib/drain.ts";
+import { commitOf } from "./lib/git.ts";
+import { percentile } from "./lib/stats.ts";
 
 const PORTS = { pg: 55463, redis: 7302, api: 3302, projector: 9302 };
 const SAMPLE_MS = 10_000;
@@ -82,12 +84,6 @@ function postgresPrivate(dataDir: string): number {
   return total;
 }
 
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
 async function sample(c: ChaosStack, t: number, sinceMs: number, withKinds: boolean): Promise<Sample> {
   const info = String(await c.redis.info("memory"));
   const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
@@ -108,7 +104,7 @@ async function sample(c: ChaosStack, t: number, sinceMs: number, withKinds: bool
     backlog: b.undelivered + b.fanoutJobs,
     rps: stats.sent / (sinceMs / 1000),
     errors: fivexx + stats.hung + stats.refused,
-    p99ms: percentile(lat, 99),
+    p99ms: percentile(Float64Array.from(lat).sort(), 99),
     ...(withKinds ? { kinds: await memoryByKind(c.redis) } : {}),
   };
 }

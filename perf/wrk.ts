@@ -2,7 +2,7 @@
 // (issue 12), so that rates are reported as a share of a baseline measured in the same run; and
 // what read-bench.ts and cold-bench.ts share besides (Redis's counters, report rows).
 import type { RedisClient } from "../core/redis.ts";
-import { treeSeconds } from "./proc.ts";
+import { treeSeconds } from "./lib/proc.ts";
 
 export interface WrkResult {
   requests: number;

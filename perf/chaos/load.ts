@@ -1,4 +1,4 @@
-import { prng } from "../cluster/scenario.ts";
+import { rng } from "../lib/prng.ts";
 
 // The chaos suite's traffic: an open-model load (requests leave at a fixed rate whether or not
 // earlier ones have answered, as real clients do) of feed reads, posts, likes, unlikes, follows
@@ -96,7 +96,7 @@ export class ChaosLoad {
   private seq = 0;
 
   constructor(private readonly o: LoadOptions) {
-    this.rnd = prng(o.seed);
+    this.rnd = rng(o.seed);
   }
 
   get stats(): LoadStats {

@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
-import { installPoison, removePoison } from "../../db/chaos.ts";
 import { unpublishedCount } from "../../db/outbox.ts";
 import { postCountsByText } from "../../db/reconcile.ts";
 import { listDeadLetters, replayDeadLetters } from "../../projector/dlq.ts";
-import { backlogOf } from "../cluster/scenario.ts";
 import { redisCli } from "../cluster/stack.ts";
+import { backlogOf } from "../lib/drain.ts";
 import type { ChaosUser, LoadStats } from "./load.ts";
+import { installPoison, removePoison } from "./poison.ts";
 import { bootStack, type ChaosStack, getStatus, reconcileStack, waitDrained, waitRedis } from "./stack.ts";
 
 // The chaos suite (./dev chaos; a short version in ./dev test): a stack of its own — PostgreSQL,

@@ -10,8 +10,10 @@ import { unpublishedCount } from "../../db/outbox.ts";
 import { likedPostsOf, reconcile } from "../../db/reconcile.ts";
 import { insertUser } from "../../db/users.ts";
 import { listDeadLetters } from "../../projector/dlq.ts";
-import { backlogOf, inPool, prng } from "../cluster/scenario.ts";
 import { portInUse, redisCli, Stack } from "../cluster/stack.ts";
+import { backlogOf, mustDrain } from "../lib/drain.ts";
+import { limited } from "../lib/pool.ts";
+import { rng } from "../lib/prng.ts";
 import { ChaosLoad, type ChaosUser } from "./load.ts";
 import { PgServer } from "./pg-server.ts";
 
@@ -129,26 +131,20 @@ export async function waitRedis(port: number): Promise<void> {
   throw new Error(`redis :${port} did not come back`);
 }
 
-/** Until the projector has handled everything and the outbox is all published. */
+/** Until the projector has handled everything and the outbox is all published; the ms it took. */
 export async function waitDrained(
   c: Pick<ChaosStack, "redis" | "sql" | "config">,
   timeoutMs: number,
 ): Promise<number> {
-  const t0 = Date.now();
-  let last = "";
-  while (Date.now() - t0 < timeoutMs) {
-    try {
-      const b = await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS);
-      const unpublished = await unpublishedCount(c.sql);
-      last = JSON.stringify({ ...b, unpublished });
-      if (b.undelivered === 0 && b.pending === 0 && b.fanoutJobs === 0 && unpublished === 0)
-        return Date.now() - t0;
-    } catch (e) {
-      last = String(e);
-    }
-    await Bun.sleep(200);
-  }
-  throw new Error(`not drained ${timeoutMs} ms after the load stopped: ${last}`);
+  const read = async () => ({
+    ...(await backlogOf(c.redis, c.sql, c.config.STREAM_PARTITIONS)),
+    unpublished: await unpublishedCount(c.sql),
+  });
+  return mustDrain(
+    read,
+    { timeoutMs, intervalMs: 200, retryErrors: true },
+    "not drained after the load stopped",
+  );
 }
 
 /** `./dev reconcile`'s figures for the stack, DLQ included (after waitDrained, all should be 0). */
@@ -189,17 +185,6 @@ export async function staleLikedSets(
     if (cached.size !== rows.size || [...rows].some((p) => !cached.has(p))) stale++;
   }
   return { checked, stale };
-}
-
-/** The commit measured, and whether the tree had uncommitted changes. */
-export function commitOf(): string {
-  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe" })
-    .stdout.toString()
-    .trim();
-  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { stdout: "pipe" })
-    .stdout.toString()
-    .trim();
-  return `${head || "unknown"}${dirty ? " with uncommitted changes" : ""}`;
 }
 
 export async function bootStack(o: StackOptions): Promise<ChaosStack> {
@@ -282,7 +267,7 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
     await sv.start("api", "api/main.ts", env, `http://127.0.0.1:${ports.api}/ready`);
     await sv.start("projector", "projector/main.ts", env, `http://127.0.0.1:${ports.projector}/ready`);
 
-    const rnd = prng(o.seed);
+    const rnd = rng(o.seed);
     const db = sql;
     const make = async (i: number): Promise<ChaosUser> => {
       const u = await insertUser(db, {
@@ -315,7 +300,7 @@ export async function bootStack(o: StackOptions): Promise<ChaosStack> {
         if (v !== u) follows.push([u, v]);
       }
     }
-    await inPool(follows, 8, async ([u, v]) => {
+    await limited(follows, 8, async ([u, v]) => {
       const res = await fetch(`http://127.0.0.1:${ports.api}/follows`, {
         method: "POST",
         headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json" },

@@ -2,12 +2,14 @@ import type { Config } from "../../core/config.ts";
 import { randomShard } from "../../core/ids.ts";
 import { isCluster, type RedisClient, slotOf } from "../../core/redis.ts";
 import { keys } from "../../core/redis-keys.ts";
-import { streamNames } from "../../core/streams.ts";
 import { signAccessToken } from "../../core/tokens.ts";
 import type { Sql } from "../../db/client.ts";
 import { likeRowCounts } from "../../db/graph.ts";
-import { fanoutJobCount } from "../../db/projections.ts";
 import { insertUser } from "../../db/users.ts";
+import { backlogOf, mustDrain } from "../lib/drain.ts";
+import { apiFetch } from "../lib/http.ts";
+import { limited } from "../lib/pool.ts";
+import { rng } from "../lib/prng.ts";
 
 // The scale-out correctness scenario, over HTTP across two apis: every write through api A,
 // every read through api B, with one or several projectors behind them, then checks against
@@ -21,7 +23,7 @@ import { insertUser } from "../../db/users.ts";
 // - every projector handled events (the partitions really were shared);
 // - on a cluster: keys live on every master, and our slot function agrees with the server.
 // Phases drain in between, so the checks never race the projector (and never hit the known
-// fan-out/unfollow race of DESIGN's at-least-once model, which has nothing to do with Redis).
+// fan-out/unfollow race of the at-least-once model (docs/architecture.md §4), which has nothing to do with Redis).
 
 export interface ScenarioOptions {
   apiA: string;
@@ -61,32 +63,6 @@ interface User {
   token: string;
 }
 
-/** A small deterministic PRNG (mulberry32): the same seed makes the same graph. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Runs fn over items with at most n in flight. */
-export async function inPool<T>(
-  items: readonly T[],
-  n: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: checks read loosely typed JSON bodies
 type Json = any;
 
@@ -97,17 +73,7 @@ async function call(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined
-        ? {}
-        : { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
+  const res = await apiFetch(base, token, method, path, body, { signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
@@ -116,48 +82,13 @@ function expectStatus(r: { status: number; body: Json }, ok: number[], what: str
   if (!ok.includes(r.status)) throw new Error(`${what} answered ${r.status}: ${JSON.stringify(r.body)}`);
 }
 
-/** Every entry of every partition acknowledged by every group, and no fan-out job left. */
-export async function backlogOf(
-  redis: RedisClient,
-  sql: Sql,
-  partitions: number,
-): Promise<{ undelivered: number; pending: number; fanoutJobs: number; groups: string[] }> {
-  let undelivered = 0;
-  let pending = 0;
-  const groups = new Set<string>();
-  for (const stream of streamNames(partitions)) {
-    const info = (await redis.xinfo("STREAM", stream).catch(() => null)) as unknown[] | null;
-    if (!info) continue;
-    const last = String(info[info.indexOf("last-generated-id") + 1]);
-    const length = Number(info[info.indexOf("length") + 1]);
-    for (const g of (await redis.xinfo("GROUPS", stream)) as unknown[][]) {
-      const f: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < g.length; i += 2) f[String(g[i])] = g[i + 1];
-      groups.add(String(f.name));
-      pending += Number(f.pending);
-      // lag is exact here (nothing was deleted out of order); fall back to "behind the last id".
-      const lag = f.lag === null || f.lag === undefined ? undefined : Number(f.lag);
-      if (lag !== undefined) undelivered += lag;
-      else if (length > 0 && String(f["last-delivered-id"]) !== last) undelivered += 1;
-    }
-  }
-  return { undelivered, pending, fanoutJobs: await fanoutJobCount(sql), groups: [...groups] };
-}
-
-export async function waitDrained(
-  redis: RedisClient,
-  sql: Sql,
-  partitions: number,
-  timeoutMs: number,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let last = { undelivered: -1, pending: -1, fanoutJobs: -1 };
-  while (Date.now() < end) {
-    last = await backlogOf(redis, sql, partitions);
-    if (last.undelivered === 0 && last.pending === 0 && last.fanoutJobs === 0) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`the projectors did not drain within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+/** Until every group has acknowledged every entry and no fan-out job is left; throws past timeoutMs. */
+export async function drainProjectors(redis: RedisClient, sql: Sql, partitions: number, timeoutMs: number) {
+  await mustDrain(
+    () => backlogOf(redis, sql, partitions),
+    { timeoutMs, intervalMs: 100 },
+    "the projectors did not drain",
+  );
 }
 
 /** Sum of projector_events_total{outcome="ok"} on a metrics server. */
@@ -173,7 +104,7 @@ async function handledEvents(metricsUrl: string): Promise<number> {
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const started = Date.now();
   const log = o.log ?? (() => {});
-  const rnd = prng(o.seed ?? 42);
+  const rnd = rng(o.seed ?? 42);
   const n = o.users ?? 30;
   const followsEach = o.followsEach ?? 6;
   const postsEach = o.postsEach ?? 3;
@@ -181,7 +112,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const conc = o.concurrency ?? 16;
   const drainMs = o.drainTimeoutMs ?? 30_000;
   const partitions = o.config.STREAM_PARTITIONS;
-  const drain = () => waitDrained(o.redis, o.sql, partitions, drainMs);
+  const drain = () => drainProjectors(o.redis, o.sql, partitions, drainMs);
   const handledBefore = await Promise.all(o.projectors.map(handledEvents));
 
   // Fresh users on random shards, so their events spread over every partition.
@@ -230,21 +161,21 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   // Phase 1: the graph; then every feed is read once, so heads and pull lists are cached and the
   // next posts are pushed onto existing heads (the cluster's per-slot push).
   log(`phase 1: ${n} users follow ~${followsEach} others each (api A)`);
-  await inPool(plan(followsEach), conc, follow);
+  await limited(plan(followsEach), conc, follow);
   await drain();
-  await inPool(users, conc, async (u) => void (await readFeed(u)));
+  await limited(users, conc, async (u) => void (await readFeed(u)));
 
   // Phase 2: posts, while more follows arrive (a follow backfills what was posted before it).
   log(`phase 2: ${postsEach} posts each, and more follows (api A)`);
   const posts: { id: string; author: string }[] = [];
   const postJobs = users.flatMap((u) => Array.from({ length: postsEach }, (_, k) => ({ u, k })));
   await Promise.all([
-    inPool(postJobs, conc, async ({ u, k }) => {
+    limited(postJobs, conc, async ({ u, k }) => {
       const r = await call(o.apiA, u.token, "POST", "/posts", { text: `post ${k} by ${u.id}` });
       expectStatus(r, [201], "POST /posts");
       posts.push({ id: r.body.id, author: u.id });
     }),
-    inPool(plan(2), Math.max(1, conc / 4), follow),
+    limited(plan(2), Math.max(1, conc / 4), follow),
   ]);
   await drain();
 
@@ -262,7 +193,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   for (const u of users)
     for (const v of follows.get(u.id)!) if (rnd() < 0.15) unfollows.push([u, users.find((x) => x.id === v)!]);
   await Promise.all([
-    inPool([...likeJobs], conc, async ([k, { u, p }]) => {
+    limited([...likeJobs], conc, async ([k, { u, p }]) => {
       const like = () => call(o.apiA, u.token, "POST", "/likes", { post_id: p.id });
       expectStatus(await like(), [201], "POST /likes");
       liked.add(k);
@@ -273,7 +204,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         liked.delete(k);
       }
     }),
-    inPool(unfollows, Math.max(1, conc / 4), async ([u, v]) => {
+    limited(unfollows, Math.max(1, conc / 4), async ([u, v]) => {
       expectStatus(await call(o.apiA, u.token, "DELETE", `/follows/${v.id}`), [204], "DELETE /follows");
       follows.get(u.id)!.delete(v.id);
     }),
@@ -298,7 +229,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   let feedItems = 0;
   let wrongFeedCounts = 0;
   const examples: string[] = [];
-  await inPool(users, conc, async (u) => {
+  await limited(users, conc, async (u) => {
     const items = await readFeed(u);
     feedItems += items.length;
     const ids = items.map((i) => i.id);
@@ -327,7 +258,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   );
   let wrongApi = 0;
   let wrongRows = 0;
-  await inPool(posts, conc, async (p) => {
+  await limited(posts, conc, async (p) => {
     const r = await call(o.apiB, users[0]!.token, "GET", `/posts/${p.id}`);
     expectStatus(r, [200], "GET /posts/{id}");
     if (r.body.like_count !== likeCount.get(p.id)) wrongApi++;
@@ -342,7 +273,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const followers = new Map<string, number>(users.map((u) => [u.id, 0]));
   for (const set of follows.values()) for (const v of set) followers.set(v, followers.get(v)! + 1);
   let wrongProfiles = 0;
-  await inPool(users, conc, async (u) => {
+  await limited(users, conc, async (u) => {
     const r = await call(o.apiB, u.token, "GET", `/users/${u.id}`);
     expectStatus(r, [200], "GET /users/{id}");
     const b = r.body;

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { createApp, type Deps } from "../../api/app.ts";
 import { createApiMetrics } from "../../api/metrics.ts";
-import { loadTestConfig } from "../../core/config.ts";
+import { loadTestConfig } from "../../db/testing.ts";
 import { generateRequests } from "./generate.ts";
 import { findDocumentDefects, listOperations, loadOpenApi, type Operation } from "./openapi.ts";
 import { toRequest } from "./request.ts";

@@ -70,12 +70,11 @@ export async function openFuzzTarget(overrides: Record<string, string> = {}): Pr
     config: db.config,
     metrics: createApiMetrics(),
     storage,
-  };
-  const app = createApp(deps, {
     log: (l) => {
       if (l.level === "error") errors.push(l);
     },
-  });
+  };
+  const app = createApp(deps);
   const projector = await startTestProjector(db, { storage });
   return {
     db,

@@ -2,9 +2,9 @@ import { SignJWT } from "jose";
 import sharp from "sharp";
 import { startSession } from "../../api/auth/session.ts";
 import { signAccessToken } from "../../core/tokens.ts";
-import { type UserRows, userRowsOf } from "../../db/user-rows.ts";
 import { listDeadLetters } from "../../projector/dlq.ts";
 import type { FuzzTarget } from "./target.ts";
+import { type UserRows, userRowsOf } from "./user-rows.ts";
 
 // The people and things the fuzzer's requests are about. A (the actor) sends every request that
 // carries a valid token; B (the victim) owns posts, an image, an avatar, likes, follows and a

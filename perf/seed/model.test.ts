@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { shardOf, timestampOf } from "../../core/ids.ts";
+import { rng } from "../lib/prng.ts";
 import {
   checkParams,
   followGraph,
@@ -10,7 +11,6 @@ import {
   postId,
   postSchedule,
   postText,
-  rng,
   type SeedParams,
   scatter,
   userId,

@@ -1,4 +1,5 @@
 import { composeId, ID_EPOCH_MS, LOGICAL_SHARDS } from "../../core/ids.ts";
+import { rng } from "../lib/prng.ts";
 
 // The synthetic social graph the seeder loads: pure and deterministic from one seed, so a rerun
 // (or a resumed run) produces exactly the same rows, and tests can check its shape cheaply.
@@ -49,25 +50,6 @@ export function checkParams(p: SeedParams): string | null {
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** sfc32: a small, fast PRNG with a 128-bit state; [0, 1) floats. */
-export function rng(seed: number, stream: number): () => number {
-  let a = seed >>> 0;
-  let b = (stream * 0x9e3779b9) >>> 0;
-  let c = 0x243f6a88;
-  let d = 1;
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 15; i++) next();
-  return next;
-}
 
 /**
  * Samples ranks 0..n-1 with P(r) ∝ (r+1)^-a (continuous inverse CDF, a ≠ 1). A rank-frequency

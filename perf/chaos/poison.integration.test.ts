@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { installPoison, removePoison } from "./chaos.ts";
-import { insertLike } from "./graph.ts";
-import { insertOutbox, markPublished, unpublishedCount } from "./outbox.ts";
-import { insertPost } from "./posts.ts";
-import { insertOwnFeedItem } from "./projections.ts";
-import { likedPostsOf, postCountsByText } from "./reconcile.ts";
-import { openTestDb, type TestDb } from "./testing.ts";
+import { eventEnvelope } from "../../core/events.ts";
+import { insertLike } from "../../db/graph.ts";
+import { insertOutbox, markPublished, unpublishedCount } from "../../db/outbox.ts";
+import { insertPost } from "../../db/posts.ts";
+import { insertOwnFeedItem } from "../../db/projections.ts";
+import { likedPostsOf, postCountsByText } from "../../db/reconcile.ts";
+import { openTestDb, type TestDb } from "../../db/testing.ts";
+import { installPoison, removePoison } from "./poison.ts";
 
 // The chaos suite's database helpers (perf/chaos/run.ts): the poison it injects and removes,
 // and the counts it checks with.
@@ -61,8 +62,14 @@ describe("counts", () => {
     const row = await insertOutbox(db.sql, {
       shard: 1,
       stream: "feed:events:{0}",
-      type: "PostCreated",
-      event: {},
+      event: eventEnvelope(
+        {
+          type: "PostCreated",
+          actorId: u.id,
+          payload: { post_id: liked.id, author_id: u.id, created_at: "" },
+        },
+        new Date(),
+      ),
     });
     expect(await unpublishedCount(db.sql)).toBe(1);
     await markPublished(db.sql, [row.id]);

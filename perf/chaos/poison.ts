@@ -1,4 +1,4 @@
-import type { AnySql } from "./client.ts";
+import type { AnySql } from "../../db/client.ts";
 
 // The chaos suite's poison: a trigger that makes every user_feed insert for the listed authors
 // fail, as a bug in a projection would. Their PostCreated events fail on each delivery until they

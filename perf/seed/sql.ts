@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Sql } from "./client.ts";
+import type { Sql } from "../../db/client.ts";
 
 // The seeder's SQL (perf/seed.ts): bookkeeping of phases, dropping and recreating indexes around
 // bulk loads, COPY, and cleanup of a phase that did not finish.

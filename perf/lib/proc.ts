@@ -1,8 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
-import type { AnySql } from "../db/client.ts";
-import { parsePidStat } from "./bench-report.ts";
+import type { AnySql } from "../../db/client.ts";
+import { parsePidStat } from "../bench-report.ts";
 
-// CPU seconds of processes from /proc, for the read benchmarks (read-bench.ts, read-profile.ts).
+// CPU seconds of processes from /proc, for the benchmarks (bench/, read-bench.ts, read-profile.ts).
 
 /** Clock ticks per second, the unit of /proc's CPU times. */
 export const CLK_TCK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
@@ -37,4 +37,19 @@ export async function treeSeconds(root: string): Promise<number> {
 export async function postmasterPid(sql: AnySql): Promise<string> {
   const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
   return (await statOf(String(row!.pid))).ppid;
+}
+
+/** Ticks of every PostgreSQL process now (backends come and go; see ticksBetween). */
+export async function postgresTicks(): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = parsePidStat(await readFile(`/proc/${name}/stat`, "utf8"));
+      if (s.comm === "postgres") out.set(Number(name), s.ticks);
+    } catch {
+      // The process exited between readdir and read.
+    }
+  }
+  return out;
 }

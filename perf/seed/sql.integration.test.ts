@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as seed from "./seed.ts";
-import { openTestDb, type TestDb } from "./testing.ts";
+import { openTestDb, type TestDb } from "../../db/testing.ts";
+import * as seed from "./sql.ts";
 
 // The seeder's SQL in-process against the test database (perf/seed.integration.test.ts runs
 // the whole seeder as a child process).

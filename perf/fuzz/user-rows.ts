@@ -1,5 +1,5 @@
-import { shardOf } from "../core/ids.ts";
-import type { AnySql } from "./client.ts";
+import { shardOf } from "../../core/ids.ts";
+import type { AnySql } from "../../db/client.ts";
 
 // Everything of the write model that one user owns, read in one go: the fuzzer (perf/fuzz)
 // takes it before and after its run to show that nobody else's requests changed any of it.

@@ -1,4 +1,4 @@
-import type { Sql } from "./client.ts";
+import type { Sql } from "../../db/client.ts";
 
 // The benchmark's read-only questions about the seeded network (perf/bench.ts): which seeded
 // users to act as, chosen by how many followers they have, and a sample of one author's
