@@ -1,3 +1,4 @@
+import { entryFields, entryOf, type FeedEvent } from "./events.ts";
 import { type RedisClient, runCommands, throwFirstError } from "./redis.ts";
 import { keys } from "./redis-keys.ts";
 
@@ -9,7 +10,7 @@ export function streamNames(partitions: number): string[] {
 
 export interface PublishItem {
   stream: string;
-  event: { id: string; type: string; [field: string]: unknown };
+  event: FeedEvent;
 }
 
 /**
@@ -22,24 +23,7 @@ export async function publishEvents(redis: RedisClient, items: readonly PublishI
   throwFirstError(
     await runCommands(
       redis,
-      items.map((it) => [
-        "xadd",
-        it.stream,
-        "*",
-        "id",
-        it.event.id,
-        "type",
-        it.event.type,
-        "event",
-        JSON.stringify(it.event),
-      ]),
+      items.map((it) => ["xadd", it.stream, "*", ...entryFields(entryOf(it.event))]),
     ),
   );
-}
-
-/** Field list of a stream entry → object. */
-export function fieldsOf(fields: string[]): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) o[fields[i]!] = fields[i + 1]!;
-  return o;
 }

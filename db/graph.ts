@@ -1,3 +1,4 @@
+import type { FeedEvent, NewEvent } from "../core/events.ts";
 import { shardOf } from "../core/ids.ts";
 import type { AnySql, Tx } from "./client.ts";
 import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
@@ -51,7 +52,7 @@ export interface LikeChange {
   author_id: string | null;
   /** The event's outbox row, when the like changed; null when it already stood (or did not). */
   event_id: string | null;
-  event: Record<string, unknown> | null;
+  event: FeedEvent | null;
 }
 
 /**
@@ -62,7 +63,7 @@ export interface LikeChange {
 export function changeLikeOnce(
   sql: AnySql,
   claim: KeyClaim | null,
-  c: { liked: boolean; userId: string; postId: string; stream: string; event: object; answer: object },
+  c: { liked: boolean; userId: string; postId: string; stream: string; event: NewEvent; answer: object },
 ): Promise<ClaimOutcome<LikeChange>> {
   const change = c.liked
     ? sql`INSERT INTO likes (user_id, post_id) SELECT ${c.userId}, ${c.postId} FROM p, go

@@ -1,10 +1,11 @@
 import type postgres from "postgres";
+import type { FeedEvent, NewEvent } from "../core/events.ts";
 import type { AnySql, Sql } from "./client.ts";
 
 export interface OutboxRow {
   id: string;
   stream: string;
-  event: Record<string, unknown>;
+  event: FeedEvent;
 }
 
 /**
@@ -13,11 +14,11 @@ export interface OutboxRow {
  */
 export async function insertOutbox(
   sql: AnySql,
-  e: { shard: number; stream: string; type: string; event: Record<string, unknown> },
+  e: { shard: number; stream: string; event: NewEvent },
 ): Promise<OutboxRow> {
   const [row] = await sql<OutboxRow[]>`
     INSERT INTO outbox (id, stream, type, event)
-    SELECT i, ${e.stream}, ${e.type}, ${sql.json(e.event as never)}::jsonb || jsonb_build_object('id', i::text)
+    SELECT i, ${e.stream}, ${e.event.type}, ${sql.json(e.event)}::jsonb || jsonb_build_object('id', i::text)
     FROM next_id(${e.shard}) AS i
     RETURNING id, stream, event`;
   return row!;
@@ -30,11 +31,11 @@ export async function insertOutbox(
  */
 export function completedEvent(
   sql: AnySql,
-  draft: object,
+  draft: NewEvent,
   id: postgres.PendingQuery<postgres.Row[]>,
   payload: postgres.PendingQuery<postgres.Row[]>,
 ): postgres.PendingQuery<postgres.Row[]> {
-  const doc = sql`${sql.json(draft as never)}::jsonb`;
+  const doc = sql`${sql.json(draft)}::jsonb`;
   return sql`${doc} || jsonb_build_object('id', (${id})::text, 'payload', (${doc} -> 'payload') || ${payload})`;
 }
 

@@ -1,3 +1,4 @@
+import type { FeedEvent, NewEvent } from "../core/events.ts";
 import { shardOf } from "../core/ids.ts";
 import type { AnySql } from "./client.ts";
 import { type ClaimOutcome, type KeyClaim, runClaimed } from "./idempotency.ts";
@@ -34,10 +35,8 @@ export async function insertPost(
 export function createPostOnce(
   sql: AnySql,
   claim: KeyClaim | null,
-  p: { authorId: string; text: string; stream: string; event: object; answer: object },
-): Promise<
-  ClaimOutcome<{ status: number; post_id: string; event_id: string; event: Record<string, unknown> }>
-> {
+  p: { authorId: string; text: string; stream: string; event: NewEvent; answer: object },
+): Promise<ClaimOutcome<{ status: number; post_id: string; event_id: string; event: FeedEvent }>> {
   const shard = shardOf(p.authorId);
   return runClaimed(
     sql,

@@ -1,11 +1,24 @@
 import { hostname } from "node:os";
-import { type EventType, type FeedEvent, parseEvent } from "../core/events.ts";
+import {
+  type FeedEvent,
+  isEventType,
+  isMalformedEvent,
+  parseEntry,
+  readEntry,
+  type StreamEntry,
+} from "../core/events.ts";
 import { isCluster, type RedisClient } from "../core/redis.ts";
-import { keys } from "../core/redis-keys.ts";
-import { fieldsOf, publishEvents } from "../core/streams.ts";
+import { publishEvents } from "../core/streams.ts";
 import { outboxSince } from "../db/outbox.ts";
 import { loadStreamOffset } from "../db/projections.ts";
-import type { BatchHandler, BatchHandlerMap, HandlerDeps, HandlerMap } from "./handlers/types.ts";
+import { deadLetter } from "./dlq.ts";
+import {
+  type BatchHandler,
+  type BatchHandlerMap,
+  type HandlerDeps,
+  type HandlerMap,
+  handlerOf,
+} from "./handlers/types.ts";
 
 // The consumer loop of one consumer group over the partitioned streams: read new entries,
 // apply the handler, XACK after its commit. A failure leaves the entry pending and schedules a
@@ -99,10 +112,7 @@ export class Consumer {
       for (let after = "0"; ; ) {
         const rows = await outboxSince(sql, stream, sinceMs, after, 1000);
         if (rows.length === 0) break;
-        await publishEvents(
-          redis,
-          rows.map((r) => ({ stream, event: r.event as { id: string; type: string } })),
-        );
+        await publishEvents(redis, rows);
         n += rows.length;
         after = rows[rows.length - 1]!.id;
       }
@@ -211,15 +221,15 @@ export class Consumer {
     for (const [stream, entries] of read) {
       const singles: Entry[] = [];
       for (const [id, fields] of entries) {
-        const f = fieldsOf(fields);
-        const batch = batchHandlers[f.type as EventType];
+        const entry = readEntry(fields);
+        const batch = isEventType(entry.type) ? batchHandlers[entry.type] : undefined;
         let event: FeedEvent | null = null;
         try {
-          if (batch) event = parseEvent(f.event ?? "");
+          if (batch) event = parseEntry(entry);
         } catch {
           // Unreadable: the single path dead-letters it.
         }
-        if (!batch || !event || event.type !== f.type) singles.push([id, fields]);
+        if (!batch || !event || event.type !== entry.type) singles.push([id, fields]);
         else if (batches.has(batch)) batches.get(batch)!.push({ stream, id, fields, event });
         else batches.set(batch, [{ stream, id, fields, event }]);
       }
@@ -329,14 +339,12 @@ export class Consumer {
   /** Applies one entry; acknowledges it on success, schedules a retry or dead-letters on failure. */
   async handle(stream: string, id: string, fields: string[]): Promise<void> {
     const { redis, group, metrics, handlers } = this.o;
-    const f = fieldsOf(fields);
-    let type = f.type ?? "unknown";
+    const entry = readEntry(fields);
+    let type = entry.type ?? "unknown";
     try {
-      const event = parseEvent(f.event ?? "");
+      const event = parseEntry(entry);
       type = event.type;
-      const handler = handlers[event.type as EventType] as
-        | ((d: HandlerDeps, e: typeof event) => Promise<void>)
-        | undefined;
+      const handler = handlerOf(handlers, event.type);
       if (handler) {
         await handler(this.o, event);
         this.observeLag(event);
@@ -344,7 +352,7 @@ export class Consumer {
       await redis.xack(stream, group, id);
       metrics.events.inc({ group, type, outcome: "ok" });
     } catch (e) {
-      await this.fail(stream, id, fields, type, e);
+      await this.fail(stream, id, entry, type, e);
     }
   }
 
@@ -360,12 +368,12 @@ export class Consumer {
   private async fail(
     stream: string,
     id: string,
-    fields: string[],
+    entry: Partial<StreamEntry>,
     type: string,
     err: unknown,
   ): Promise<void> {
     const { redis, group, config, metrics } = this.o;
-    const poison = err instanceof SyntaxError || (err as { name?: string })?.name === "ZodError";
+    const poison = isMalformedEvent(err);
     const pending = (await redis.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
     const mine = pending[0]?.[1] === this.name;
     if (!mine) {
@@ -383,20 +391,11 @@ export class Consumer {
       return;
     }
     const deliveries = pending[0]![3];
+    const about = { group, stream, entry_id: id, event_id: entry.id, type, deliveries };
     if (poison || deliveries >= config.MAX_DELIVERIES) {
-      await this.deadLetter(stream, id, fields, err, deliveries);
+      await deadLetter(redis, { stream, group, entryId: id, entry, error: err, deliveries });
       metrics.events.inc({ group, type, outcome: "dead" });
-      this.log({
-        level: "error",
-        msg: "event dead-lettered",
-        group,
-        stream,
-        entry_id: id,
-        event_id: fieldsOf(fields).id,
-        type,
-        deliveries,
-        error: String(err),
-      });
+      this.log({ level: "error", msg: "event dead-lettered", ...about, error: String(err) });
       return;
     }
     const wait = backoffMs(
@@ -409,60 +408,10 @@ export class Consumer {
     this.log({
       level: "warn",
       msg: "event failed; will retry",
-      group,
-      stream,
-      entry_id: id,
-      event_id: fieldsOf(fields).id,
-      type,
-      deliveries,
+      ...about,
       retry_in_ms: wait,
       error: String(err),
     });
-  }
-
-  private async deadLetter(
-    stream: string,
-    id: string,
-    fields: string[],
-    err: unknown,
-    deliveries: number,
-  ): Promise<void> {
-    const f = fieldsOf(fields);
-    const { redis, group } = this.o;
-    const letter = [
-      "stream",
-      stream,
-      "group",
-      group,
-      "entry_id",
-      id,
-      "event_id",
-      f.id ?? "",
-      "type",
-      f.type ?? "",
-      "event",
-      f.event ?? "",
-      "error",
-      String((err as Error)?.message ?? err).slice(0, 2000),
-      "deliveries",
-      String(deliveries),
-      "failed_at",
-      new Date().toISOString(),
-    ];
-    if (!isCluster(redis)) {
-      await redis
-        .multi()
-        .xadd(keys.dlq, "*", ...letter)
-        .xack(stream, group, id)
-        .exec();
-      return;
-    }
-    // On a cluster the DLQ and the partition are in different slots, so no MULTI: the letter is
-    // written first and the entry acknowledged after. A crash in between leaves the entry
-    // pending, to be dead-lettered again: a duplicate letter (replay is idempotent), never a
-    // lost one.
-    await redis.xadd(keys.dlq, "*", ...letter);
-    await redis.xack(stream, group, id);
   }
 
   /** Retries whose backoff has passed: XCLAIM (which counts the delivery) and handle again. */

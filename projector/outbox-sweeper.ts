@@ -16,11 +16,8 @@ export async function sweepOutbox(
   let total = 0;
   for (;;) {
     const n = await sweepUnpublished(d.sql, graceMs, batch, async (rows) => {
-      await publishEvents(
-        d.redis,
-        rows.map((r) => ({ stream: r.stream, event: r.event as { id: string; type: string } })),
-      );
-      for (const r of rows) d.metrics.eventsPublished.inc({ type: String(r.event.type) });
+      await publishEvents(d.redis, rows);
+      for (const r of rows) d.metrics.eventsPublished.inc({ type: r.event.type });
     });
     total += n;
     if (n < batch) return total;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { AppError } from "../../core/errors.ts";
-import { eventEnvelope, parseIdempotencyKey } from "./run-command.ts";
+import { parseIdempotencyKey } from "./run-command.ts";
 
 describe("Idempotency-Key parsing", () => {
   test("accepts bare and structured-field (quoted) keys", () => {
@@ -29,23 +29,5 @@ describe("Idempotency-Key parsing", () => {
         expect((e as AppError).code).toBe("idempotency_key_invalid");
       }
     }
-  });
-});
-
-describe("event envelopes", () => {
-  test("carry type, version 1, time, actor and payload", () => {
-    const at = new Date("2026-11-27T10:00:00Z");
-    expect(
-      eventEnvelope(
-        { type: "UserFollowed", actorId: "5", payload: { follower_id: "5", followee_id: "6" } },
-        at,
-      ),
-    ).toEqual({
-      type: "UserFollowed",
-      version: 1,
-      occurred_at: "2026-11-27T10:00:00.000Z",
-      actor_id: "5",
-      payload: { follower_id: "5", followee_id: "6" },
-    });
   });
 });

@@ -1,6 +1,6 @@
 import { Batcher } from "../../core/batcher.ts";
 import { AppError } from "../../core/errors.ts";
-import type { EventType, PayloadOf } from "../../core/events.ts";
+import { type DraftEvent, eventEnvelope } from "../../core/events.ts";
 import { fingerprint } from "../../core/fingerprint.ts";
 import { shardOf, streamPartitionFor } from "../../core/ids.ts";
 import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
@@ -22,12 +22,6 @@ import type { Deps } from "../deps.ts";
 // The write path of every command: one transaction that reserves the idempotency key, writes
 // the rows and the outbox rows; XADD right after commit; then the answer. If the process dies
 // between commit and XADD the projector's outbox sweeper publishes the events later.
-
-export interface DraftEvent<T extends EventType = EventType> {
-  type: T;
-  actorId: string;
-  payload: PayloadOf<T>;
-}
 
 export interface CommandResult<B> {
   status: number;
@@ -79,16 +73,6 @@ function fingerprintOf(idem: IdempotencyInput): string {
   return fingerprint(idem.route.split(" ")[0]!, idem.route, idem.body);
 }
 
-export function eventEnvelope(draft: DraftEvent, occurredAt: Date) {
-  return {
-    type: draft.type,
-    version: 1 as const,
-    occurred_at: occurredAt.toISOString(),
-    actor_id: draft.actorId,
-    payload: draft.payload,
-  };
-}
-
 /** The stream partition of an actor's events: one actor's events stay in order. */
 export function streamOf(deps: Pick<Deps, "config">, actorId: string): string {
   return keys.stream(streamPartitionFor(actorId, deps.config.STREAM_PARTITIONS));
@@ -102,11 +86,11 @@ export async function runCommand<B>(
   const key = parseIdempotencyKey(idem.key, idem.required);
   const fp = key ? fingerprintOf(idem) : "";
 
-  const committed = await deps.sql.begin(async (tx) => {
+  const committed = await deps.sql.begin(async (tx): Promise<Committed<B>> => {
     if (key) {
       if (!(await tryLockKey(tx, idem.userId, idem.route, key))) throw inFlight();
       const stored = await findStoredResponse(tx, idem.userId, idem.route, key);
-      if (stored) return { replay: checkReplay(stored, fp), outbox: [] as OutboxRow[] };
+      if (stored) return { replay: checkReplay(stored, fp) };
     }
     const result = await work(tx);
     const now = new Date();
@@ -117,7 +101,6 @@ export async function runCommand<B>(
         await insertOutbox(tx, {
           shard: shardOf(e.actorId),
           stream,
-          type: e.type,
           event: eventEnvelope(e, now),
         }),
       );
@@ -136,10 +119,12 @@ export async function runCommand<B>(
     return { result, outbox };
   });
 
-  if ("replay" in committed && committed.replay) return replayOf<B>(committed.replay);
-  const { result, outbox } = committed as { result: CommandResult<B>; outbox: OutboxRow[] };
-  return finishCommitted(deps, result, outbox);
+  if ("replay" in committed) return replayOf<B>(committed.replay);
+  return finishCommitted(deps, committed.result, committed.outbox);
 }
+
+/** A command's transaction: a stored answer to replay, or the result and its outbox rows. */
+type Committed<B> = { replay: StoredResponse } | { result: CommandResult<B>; outbox: OutboxRow[] };
 
 /** A command's committed outcome, as its statement (db/idempotency.ts runClaimed) returns it. */
 export interface StatementResult<B> {
@@ -250,15 +235,11 @@ async function publishCommitted(deps: Deps, rows: OutboxRow[]): Promise<void> {
     // While Redis is down the sweeper publishes instead: the answer does not wait for Redis.
     const sent = await withRedis(
       deps.redis,
-      () =>
-        publishEvents(
-          deps.redis,
-          rows.map((r) => ({ stream: r.stream, event: r.event as { id: string; type: string } })),
-        ).then(() => true),
+      () => publishEvents(deps.redis, rows).then(() => true),
       () => false,
     );
     if (!sent) return;
-    for (const r of rows) deps.metrics.eventsPublished.inc({ type: String(r.event.type) });
+    for (const r of rows) deps.metrics.eventsPublished.inc({ type: r.event.type });
     // Marked in a batch a few ms later when the process has one (PublishedMarks below).
     if (deps.publishedMarks) for (const r of rows) deps.publishedMarks.add(r.id);
     else

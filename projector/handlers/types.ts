@@ -29,6 +29,11 @@ export interface HandlerDeps {
 export type Handler<T extends EventType> = (deps: HandlerDeps, event: EventOf<T>) => Promise<void>;
 export type HandlerMap = { [T in EventType]?: Handler<T> };
 
+/** The handler of an event type, typed for that type's events (undefined: the type is not handled). */
+export function handlerOf<T extends EventType>(handlers: HandlerMap, type: T): Handler<T> | undefined {
+  return handlers[type];
+}
+
 /**
  * Handles many events at once: what one read returned of the types it is registered for. Same
  * rules as a Handler. A batch that fails is handled again event by event by the single
