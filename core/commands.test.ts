@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CreatePostCommand, FollowUserCommand, LikePostCommand, POST_TEXT_MAX } from "./commands.ts";
+import { CreatePostCommand, FollowUserCommand, POST_TEXT_MAX } from "./commands.ts";
 
 describe("command rules", () => {
   test("CreatePostCommand trims and counts characters, not UTF-16 units or bytes", () => {
@@ -29,7 +29,7 @@ describe("command rules", () => {
   });
 
   test("ids must be positive", () => {
-    expect(LikePostCommand.safeParse({ user_id: 0n, post_id: 1n }).success).toBe(false);
-    expect(LikePostCommand.safeParse({ user_id: 1n, post_id: -1n }).success).toBe(false);
+    expect(FollowUserCommand.safeParse({ follower_id: 0n, followee_id: 1n }).success).toBe(false);
+    expect(FollowUserCommand.safeParse({ follower_id: 1n, followee_id: -1n }).success).toBe(false);
   });
 });

@@ -32,15 +32,9 @@ export const CreatePostCommand = z.object({
         .refine((s) => [...s].length <= POST_TEXT_MAX, `text must be at most ${POST_TEXT_MAX} characters`),
     ),
 });
-export const LikePostCommand = z.object({ user_id: id, post_id: id });
-export const UnlikePostCommand = LikePostCommand;
 export const FollowUserCommand = z
   .object({ follower_id: id, followee_id: id })
   .refine((c) => c.follower_id !== c.followee_id, { message: "self_follow", path: ["followee_id"] });
-export const UnfollowUserCommand = z.object({ follower_id: id, followee_id: id });
 
 export type CreatePostCommand = z.infer<typeof CreatePostCommand>;
-export type LikePostCommand = z.infer<typeof LikePostCommand>;
-export type UnlikePostCommand = z.infer<typeof UnlikePostCommand>;
 export type FollowUserCommand = z.infer<typeof FollowUserCommand>;
-export type UnfollowUserCommand = z.infer<typeof UnfollowUserCommand>;

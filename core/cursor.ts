@@ -5,13 +5,13 @@ import { parseId } from "./ids.ts";
 // list (say, a user's posts) being replayed against another (the feed). Not signed: a forged
 // cursor only moves the reader's own position, and everything is validated on decode.
 
-export type CursorKind = "feed" | "user_posts" | "popular";
+export type CursorKind = "feed" | "user_posts";
 export interface CursorPosition {
   at: number; // created_at in epoch milliseconds
   id: string; // the tie-breaker, a decimal id
 }
 
-const KINDS: ReadonlySet<string> = new Set(["feed", "user_posts", "popular"]);
+const KINDS: ReadonlySet<string> = new Set(["feed", "user_posts"]);
 
 export function encodeCursor(kind: CursorKind, pos: CursorPosition): string {
   return Buffer.from(`${kind}.${pos.at}.${pos.id}`, "utf8").toString("base64url");

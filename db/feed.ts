@@ -1,4 +1,5 @@
 import type { CachedPost, CachedUser } from "../core/cache.ts";
+import type { CursorPosition } from "../core/cursor.ts";
 import { shardOf } from "../core/ids.ts";
 import type { AnySql, Sql } from "./client.ts";
 
@@ -6,17 +7,12 @@ import type { AnySql, Sql } from "./client.ts";
 // and a post's created_at is derived from its id, so ids alone carry the order; callers get
 // ids and compute timestamps with core/ids.timestampOf.
 
-export interface KeysetPosition {
-  at: number;
-  id: string;
-}
-
 export interface FeedSourcesRequest {
   userId: string;
   /** Newest items to rebuild the cached head with; 0 when the head is cached. */
   headLimit: number;
   /** A keyset page strictly after `after`; pageLimit 0 when the page comes from the head. */
-  after: KeysetPosition | null;
+  after: CursorPosition | null;
   pageLimit: number;
   /** Find the pull authors the user follows (the per-reader cache missed). */
   findPullAuthors: boolean;
