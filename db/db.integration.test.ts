@@ -82,10 +82,9 @@ describe("follow and unfollow races", () => {
   test("an unfollow committed during a follow's backfill still removes the backfilled rows", async () => {
     const { backfillFollow, removeAuthorFromFeed } = await import("./projections.ts");
     const { deleteFollow, insertFollow } = await import("./graph.ts");
-    const { insertPost } = await import("./posts.ts");
     await db.reset();
     const [a, b] = [await db.makeUser(), await db.makeUser()];
-    for (let i = 0; i < 3; i++) await insertPost(db.sql, a.id, `p${i}`);
+    for (let i = 0; i < 3; i++) await db.makePost(a, { text: `p${i}` });
     await insertFollow(db.sql, b.id, a.id);
 
     const held = gate();
@@ -114,13 +113,12 @@ describe("follow and unfollow races", () => {
   test("an unfollow waits for the author's fan-out batch in flight; a batch after it skips the follower", async () => {
     const { fanOutBatch, removeAuthorFromFeed } = await import("./projections.ts");
     const { deleteFollow, insertFollow } = await import("./graph.ts");
-    const { insertPost } = await import("./posts.ts");
     await db.reset();
     const [author, fan, other] = [await db.makeUser(), await db.makeUser(), await db.makeUser()];
     await insertFollow(db.sql, fan.id, author.id);
     await insertFollow(db.sql, other.id, author.id);
-    const first = await insertPost(db.sql, author.id, "first");
-    const second = await insertPost(db.sql, author.id, "second");
+    const first = await db.makePost(author, { text: "first" });
+    const second = await db.makePost(author, { text: "second" });
     const batch = (tx: Tx, postId: string) =>
       fanOutBatch(tx, { postId, authorId: author.id, afterFollower: "0", limit: 100 });
 
@@ -153,11 +151,10 @@ describe("follow and unfollow races", () => {
 
   test("likes rows per post (what the read model's counts are checked against)", async () => {
     const { insertLike, likeRowCounts } = await import("./graph.ts");
-    const { insertPost } = await import("./posts.ts");
     await db.reset();
     const [a, b] = [await db.makeUser(), await db.makeUser()];
-    const p1 = await insertPost(db.sql, a.id, "one");
-    const p2 = await insertPost(db.sql, a.id, "two");
+    const p1 = await db.makePost(a, { text: "one" });
+    const p2 = await db.makePost(a, { text: "two" });
     await insertLike(db.sql, a.id, p1.id);
     await insertLike(db.sql, b.id, p1.id);
     expect(await likeRowCounts(db.sql, [])).toEqual(new Map());

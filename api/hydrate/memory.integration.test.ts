@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { insertPost } from "../../db/posts.ts";
 import { openTestDb, type TestDb, waitFor } from "../../db/testing.ts";
 import { startTestProjector } from "../../projector/testing.ts";
 import { createApp } from "../app.ts";
@@ -41,7 +40,7 @@ describe("memory across api processes", () => {
   test("an avatar replaced through one process is served by the other within a second", async () => {
     const [one, two] = await Promise.all([startApi(), startApi()]);
     const author = await db.makeUser();
-    const post = await insertPost(db.sql, author.id, "hello");
+    const post = await db.makePost(author, { text: "hello" });
     const get = async (base: string) => {
       const res = await fetch(`${base}/posts/${post.id}`, {
         headers: { authorization: `Bearer ${author.token}` },
