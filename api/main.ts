@@ -73,9 +73,10 @@ const deps = {
   memory,
   touches,
   publishedMarks,
+  log,
 };
-const app = createApp(deps, { log });
-const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST, log });
+const app = createApp(deps);
+const api = serveApi(app, deps, { port: config.PORT, hostname: config.HOST });
 const metricsServer = serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
 log({
   level: "info",

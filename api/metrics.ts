@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry } from "prom-client";
 import { collectProcessMetrics } from "../core/process-metrics.ts";
 
-// Metric names and labels are fixed by DESIGN §7. Labels stay low-cardinality: the route is
+// Metric names and labels are fixed by docs/architecture.md §7. Labels stay low-cardinality: the route is
 // the template ("/posts/:id"), never the raw path.
 
 export interface ApiMetrics {

@@ -97,6 +97,17 @@ export const PageQuery = t.Object(
 
 export const IdParams = t.Object({ id: Id });
 
+/** The body of the routes that store an image: a multipart file, or a direct upload's key. */
+export const ImageBody = t.Object(
+  {
+    file: t.Optional(t.File({ description: "multipart: JPEG, PNG or WebP, at most 5 MB" })),
+    upload_key: t.Optional(
+      t.String({ maxLength: 512, description: "JSON: the key of a direct upload (POST /uploads)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** For routes that take no query parameters: any is refused, as unknown fields are. */
 export const NoQuery = t.Object({}, { additionalProperties: false });
 

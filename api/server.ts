@@ -1,10 +1,11 @@
 import type { Server } from "bun";
 import type { Config } from "../core/config.ts";
-import { AppError, problemOf } from "../core/errors.ts";
+import { AppError, problemResponse } from "../core/errors.ts";
 import type { App } from "./app.ts";
 import type { Deps, Lifecycle } from "./deps.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { bodyLimit, bodyPending, readCapped } from "./plugins/limits.ts";
+import { requestIdOf } from "./plugins/request-context.ts";
 import { corsHeaders, pathOf, securityHeaders } from "./plugins/security.ts";
 
 // The api's HTTP server around createApp: Bun.serve with the idle timeout and the outer body
@@ -29,26 +30,12 @@ export interface DeadlineOptions {
   log?: (line: Record<string, unknown>) => void;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
-
-function problemResponse(
-  config: Config,
-  request: Request,
-  err: AppError,
-  headers: Record<string, string> = {},
-): Response {
+/** An answer of the server itself, before or around the app: the app's problem, its headers. */
+function serverProblem(config: Config, request: Request, err: AppError): Response {
   const path = pathOf(request.url);
-  const incoming = request.headers.get("x-request-id");
-  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-  return new Response(JSON.stringify(problemOf(err, path, requestId)), {
-    status: err.status,
-    headers: {
-      ...securityHeaders(config, path),
-      ...corsHeaders(config, request),
-      "content-type": "application/problem+json",
-      "x-request-id": requestId,
-      ...headers,
-    },
+  return problemResponse(err, path, requestIdOf(request), {
+    ...securityHeaders(config, path),
+    ...corsHeaders(config, request),
   });
 }
 
@@ -71,7 +58,7 @@ export function withDeadline(fetch: Fetch, o: DeadlineOptions): Fetch {
     } catch (e) {
       // Elysia answers its own errors; this is a failure of the server glue itself.
       o.log?.({ level: "error", msg: "unhandled error outside the app", error: String(e) });
-      res = problemResponse(o.config, request, new AppError("internal", "an unexpected error occurred"));
+      res = serverProblem(o.config, request, new AppError("internal", "an unexpected error occurred"));
     } finally {
       clearTimeout(timer);
     }
@@ -98,18 +85,20 @@ export function withDeadline(fetch: Fetch, o: DeadlineOptions): Fetch {
     });
     if (slowBody) {
       // Unread body bytes cannot be told from the next request: the connection goes.
-      return problemResponse(
+      return serverProblem(
         o.config,
         request,
-        new AppError("request_body_timeout", `the request body did not arrive within ${ms} ms`),
-        { connection: "close" },
+        new AppError("request_body_timeout", `the request body did not arrive within ${ms} ms`, {
+          headers: { connection: "close" },
+        }),
       );
     }
-    return problemResponse(
+    return serverProblem(
       o.config,
       request,
-      new AppError("request_timeout", `the request was not handled within ${ms} ms; retry shortly`),
-      { "retry-after": "1" },
+      new AppError("request_timeout", `the request was not handled within ${ms} ms; retry shortly`, {
+        headers: { "retry-after": "1" },
+      }),
     );
   }
 }
@@ -134,7 +123,7 @@ export function withCappedBody(fetch: Fetch, config: Config): Fetch {
       bytes = await readCapped(request, bodyLimit(config, request.headers.get("content-type")));
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
-      return problemResponse(config, request, e, e.extra.headers);
+      return serverProblem(config, request, e);
     } finally {
       bodyPending.delete(request);
     }

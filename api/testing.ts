@@ -27,6 +27,8 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
     hooks,
     memory,
     ...extra,
+    // A test that reads the log passes its own (extra.log); otherwise errors are printed.
+    log: extra.log ?? ((l) => l.level === "error" && console.error(l)),
   };
   // As in main.ts: readers' first reads of the day are written in batches; tests that look at
   // feed_readers call deps.touches.flush() first (or pass extra.touches: undefined).
@@ -37,8 +39,7 @@ export function testApp(db: TestDb, hooks: ApiHooks = {}, extra: Partial<Deps> =
     deps.touches = touches;
     db.onClose(async () => touches.flush().catch(() => {}));
   }
-  // A test that reads the log passes its own (extra.log); otherwise errors are printed.
-  const app = createApp(deps, { log: extra.log ?? ((l) => l.level === "error" && console.error(l)) });
+  const app = createApp(deps);
   // biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed JSON bodies
   async function call<T = any>(
     method: string,

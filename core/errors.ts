@@ -1,6 +1,7 @@
 // The one error catalogue: every error the API answers has a code here, with its status and
-// title. Routes throw AppError; the problem plugin (api/plugins/problem.ts) turns it into RFC
-// 9457 application/problem+json.
+// title. Routes throw AppError; problemResponse below renders it as RFC 9457
+// application/problem+json, for the api's problem plugin (api/plugins/problem.ts), the api
+// server's own early answers (api/server.ts) and the projector's metrics server alike.
 
 export const ERRORS = {
   validation_failed: { status: 400, title: "Request validation failed" },
@@ -103,4 +104,34 @@ export function problemOf(err: AppError, instance?: string, requestId?: string):
   if (requestId) p.request_id = requestId;
   if (err.extra.errors?.length) p.errors = err.extra.errors;
   return p;
+}
+
+/** What an outage answers: which service is down, and where, is for the log only. */
+export const dependencyUnavailable = (down: string) =>
+  new AppError("dependency_unavailable", "a backing service is unavailable; retry shortly", {
+    headers: { "retry-after": "1" },
+    internal: { dependency: down },
+  });
+
+/**
+ * The one rendering of an error as an HTTP answer: `headers` first (a server's own, such as
+ * security headers), then the problem's, then the error's own (Retry-After, Connection).
+ */
+export function problemResponse(
+  err: AppError,
+  instance?: string,
+  requestId?: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(problemOf(err, instance, requestId)), {
+    status: err.status,
+    headers: {
+      ...headers,
+      "content-type": "application/problem+json",
+      ...(requestId ? { "x-request-id": requestId } : {}),
+      // RFC 9110 §15.5.2: every 401 carries a challenge; the bearer check sends a precise one.
+      ...(err.status === 401 ? { "www-authenticate": 'Bearer realm="feed"' } : {}),
+      ...(err.extra.headers ?? {}),
+    },
+  });
 }

@@ -6,7 +6,8 @@ import type { RedisClient } from "./redis.ts";
 // connection open, so each command waits out REDIS_COMMAND_TIMEOUT_MS; once one has, the
 // breaker opens and the next OPEN_MS of requests skip Redis at once (PostgreSQL answers, the
 // outbox sweeper publishes). Then one request probes; the others keep skipping until it is back.
-// Redis errors that are not outages (a bug, a wrong type) are thrown as they are.
+// Redis errors that are not outages (a bug, a wrong type) are thrown as they are. PostgreSQL's
+// breaker, which refuses whole requests instead, is core/pg-breaker.ts.
 
 const OPEN_MS = 2_000;
 

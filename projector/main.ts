@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { loadConfigOrExit } from "../core/config.ts";
+import { AppError, problemResponse } from "../core/errors.ts";
 import { createBlockingRedis, createRedis, pingRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { streamNames } from "../core/streams.ts";
@@ -60,10 +61,7 @@ const server = Bun.serve({
         { status: ok ? 200 : 503 },
       );
     }
-    return Response.json(
-      { title: "Not found", status: 404 },
-      { status: 404, headers: { "content-type": "application/problem+json" } },
-    );
+    return problemResponse(new AppError("not_found", `no route for ${req.method} ${path}`), path);
   },
 });
 log({

@@ -263,3 +263,21 @@ export function enabledProviders(config: Config, fetchFn: typeof fetch = fetch):
   }
   return out;
 }
+
+/** The enabled provider of that name, or 404 naming the enabled ones. */
+export function providerOf(providers: Map<ProviderName, Provider>, name: string): Provider {
+  const p = providers.get(name as ProviderName);
+  if (!p) {
+    const enabled = [...providers.keys()].join(", ") || "none";
+    throw new AppError(
+      "provider_not_found",
+      `sign-in provider "${name}" is unknown or not enabled (enabled: ${enabled})`,
+    );
+  }
+  return p;
+}
+
+/** GET /auth/providers: the enabled providers and where each sign-in starts. */
+export function listProviders(providers: Map<ProviderName, Provider>) {
+  return { providers: [...providers.keys()].map((name) => ({ name, login_url: `/auth/${name}/login` })) };
+}

@@ -18,7 +18,7 @@ export const REFRESH_COOKIE = "feed_refresh";
 
 export type RefreshIn = "body" | "cookie";
 
-interface CookieJar {
+export interface CookieJar {
   [name: string]: { value?: unknown; set(o: Record<string, unknown>): void; remove(): void } | undefined;
 }
 

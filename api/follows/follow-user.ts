@@ -1,5 +1,6 @@
 import { FollowUserCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
+import type { Tx } from "../../db/client.ts";
 import { deleteFollow, insertFollow } from "../../db/graph.ts";
 import { userExists } from "../../db/users.ts";
 import { runCommand } from "../commands/run-command.ts";
@@ -18,34 +19,13 @@ export function followUser(deps: Deps, viewer: Viewer, targetId: string, idempot
   ) {
     throw new AppError("self_follow", "you cannot follow yourself");
   }
-  return runCommand<FollowState>(
-    deps,
-    {
-      userId: viewer.id,
-      route: "POST /follows",
-      key: idempotencyKey,
-      required: false,
-      body: { user_id: targetId },
-    },
-    async (tx) => {
-      if (!(await userExists(tx, targetId)))
-        throw new AppError("user_not_found", `user ${targetId} does not exist`);
-      const created = await insertFollow(tx, viewer.id, targetId);
-      return {
-        status: created ? 201 : 200,
-        body: { user_id: targetId, following: true },
-        events: created
-          ? [
-              {
-                type: "UserFollowed",
-                actorId: viewer.id,
-                payload: { follower_id: viewer.id, followee_id: targetId },
-              },
-            ]
-          : [],
-      };
-    },
-  );
+  return changeFollow(deps, viewer, targetId, idempotencyKey, {
+    route: "POST /follows",
+    following: true,
+    event: "UserFollowed",
+    change: insertFollow,
+    status: (created) => (created ? 201 : 200),
+  });
 }
 
 /** UnfollowUserCommand → the row goes + UserUnfollowedEvent; unfollowing a stranger is a no-op. */
@@ -55,26 +35,46 @@ export function unfollowUser(
   targetId: string,
   idempotencyKey: string | undefined,
 ) {
+  return changeFollow(deps, viewer, targetId, idempotencyKey, {
+    route: "DELETE /follows/:user_id",
+    following: false,
+    event: "UserUnfollowed",
+    change: deleteFollow,
+    status: () => 204,
+  });
+}
+
+/**
+ * Both commands: the target must exist; the row changes (or was already so: no event), in the
+ * command's transaction with its Idempotency-Key.
+ */
+function changeFollow(
+  deps: Deps,
+  viewer: Viewer,
+  targetId: string,
+  idempotencyKey: string | undefined,
+  c: {
+    route: string;
+    following: boolean;
+    event: "UserFollowed" | "UserUnfollowed";
+    change: (tx: Tx, followerId: string, followeeId: string) => Promise<boolean>;
+    status: (changed: boolean) => number;
+  },
+) {
   return runCommand<FollowState>(
     deps,
-    {
-      userId: viewer.id,
-      route: "DELETE /follows/:user_id",
-      key: idempotencyKey,
-      required: false,
-      body: { user_id: targetId },
-    },
+    { userId: viewer.id, route: c.route, key: idempotencyKey, required: false, body: { user_id: targetId } },
     async (tx) => {
       if (!(await userExists(tx, targetId)))
         throw new AppError("user_not_found", `user ${targetId} does not exist`);
-      const deleted = await deleteFollow(tx, viewer.id, targetId);
+      const changed = await c.change(tx, viewer.id, targetId);
       return {
-        status: 204,
-        body: { user_id: targetId, following: false },
-        events: deleted
+        status: c.status(changed),
+        body: { user_id: targetId, following: c.following },
+        events: changed
           ? [
               {
-                type: "UserUnfollowed",
+                type: c.event,
                 actorId: viewer.id,
                 payload: { follower_id: viewer.id, followee_id: targetId },
               },

@@ -2,7 +2,7 @@ import type { CachedPost, CachedUser } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
 import type { Deps } from "../deps.ts";
 
-// Presentation: the wire shapes of DESIGN §6. Media URLs are presigned GETs that expire, reused
+// Presentation: the wire shapes of docs/architecture.md §6. Media URLs are presigned GETs that expire, reused
 // by a process for a third of their lifetime (signedUrls), never stored elsewhere.
 
 export interface WireUser {

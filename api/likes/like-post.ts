@@ -1,8 +1,9 @@
 import { AppError } from "../../core/errors.ts";
+import { eventEnvelope } from "../../core/events.ts";
 import { dropLikedSet, writeLikedSet } from "../../core/liked-set.ts";
 import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { changeLikeOnce, type LikeChange } from "../../db/graph.ts";
-import { eventEnvelope, runStatement, streamOf } from "../commands/run-command.ts";
+import { runStatement, streamOf } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import type { Viewer } from "../plugins/auth.ts";
 

@@ -2,13 +2,72 @@ import { Elysia } from "elysia";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
 
-// Size limits of a request, answered as problem+json before the work they would cost: the URL
+// The limits of a request, answered as problem+json before the work they would cost: the URL
 // (414) and the header fields (431) at the door, a declared body (413) before a byte of it is
 // read, and a body without a declared length (chunked) read with a cap instead of trusting it.
 // JSON bodies are small; only multipart uploads get the media limit. Bun.serve's own limits
-// stay outside these as the last guard (api/server.ts).
+// stay outside these as the last guard (api/server.ts). After routing: a query parameter given
+// twice, a body that is neither JSON nor multipart, and one nested too deep are refused before
+// validation.
 
 const MULTIPART = /^multipart\/form-data\b/i;
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+/** The bodies this API takes: JSON, or multipart for uploads. */
+export const JSON_OR_MULTIPART = /^(application\/(.+\+)?json|multipart\/form-data)\b/i;
+
+const unsupportedBody = (contentType: string | null) =>
+  new AppError(
+    "unsupported_media_type",
+    `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${contentType || "none"}"`,
+  );
+
+/**
+ * No body of this API is deeper than a few levels. Deeper ones are refused before validation:
+ * Elysia's validation error serialises the value recursively, and a 10 000-level array blew its
+ * stack into a 500.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** Iterative, so that measuring a hostile body cannot overflow the stack either. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** A parameter given twice is ambiguous (which limit?): refused rather than guessed. */
+function checkQueryOnce(request: Request): void {
+  const seen = new Set<string>();
+  for (const k of new URL(request.url).searchParams.keys()) {
+    if (seen.has(k)) {
+      throw new AppError("validation_failed", `invalid query: parameter "${k}" is given more than once`, {
+        errors: [{ location: "query", path: k, message: "given more than once" }],
+      });
+    }
+    seen.add(k);
+  }
+}
+
+/**
+ * Bodies are JSON, or multipart for uploads; anything else is refused before validation and the
+ * handler, as is a body nested deeper than MAX_BODY_DEPTH.
+ */
+function checkBody(request: Request, body: unknown): void {
+  if (!request.body || request.method === "GET" || request.method === "HEAD") return;
+  const contentType = request.headers.get("content-type");
+  if (!JSON_OR_MULTIPART.test(contentType ?? "")) throw unsupportedBody(contentType);
+  if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+    const message = `nested more than ${MAX_BODY_DEPTH} levels deep`;
+    throw new AppError("validation_failed", `invalid body: ${message}`, {
+      errors: [{ location: "body", path: "", message }],
+    });
+  }
+}
 
 /** A body the server stopped reading cannot be followed by another request on its connection. */
 const CLOSE = { connection: "close" };
@@ -120,11 +179,8 @@ export async function parseFormFields({ request }: { request: Request }): Promis
   if (!request.body) return {};
   if (!MULTIPART.test(type)) {
     // Only JSON goes on to the "json" parser; anything else is refused here, as on other routes.
-    if (/^application\/(.+\+)?json\b/i.test(type)) return undefined;
-    throw new AppError(
-      "unsupported_media_type",
-      `request body must be JSON (Content-Type: application/json), or multipart/form-data for uploads; got "${type || "none"}"`,
-    );
+    if (JSON_TYPE.test(type)) return undefined;
+    throw unsupportedBody(type);
   }
   const form = await request.formData();
   const out: Record<string, unknown> = {};
@@ -140,15 +196,18 @@ export async function parseFormFields({ request }: { request: Request }): Promis
 export const jsonOrForm = [parseFormFields, "json", "formdata"] as const;
 
 // No global parse hook here: with one (even global) the OpenAPI generator cannot tell what a
-// route parses and drops every request body schema. Bodies without a declared length are
-// read with their cap by the server (api/server.ts withCappedBody) before they reach the app.
+// route parses and drops every request body schema, so the body is checked in a transform, after
+// parsing. Bodies without a declared length are read with their cap by the server
+// (api/server.ts withCappedBody) before they reach the app.
 export const limitsPlugin = (config: Config) =>
   new Elysia()
     .onRequest(({ request }) => {
       checkRequestLimits(config, request);
       if (request.body && request.method !== "GET" && request.method !== "HEAD") bodyPending.add(request);
     })
-    // After parsing: the body has arrived; a deadline from now on is ours, not the client's.
-    .onTransform({ as: "global" }, ({ request }) => {
+    .onTransform({ as: "global" }, ({ request, body }) => {
+      checkQueryOnce(request);
+      checkBody(request, body);
+      // After parsing: the body has arrived; a deadline from now on is ours, not the client's.
       bodyPending.delete(request);
     });

@@ -1,15 +1,13 @@
 import { type CachedPost, cacheLikeCounts, cachePosts } from "../../core/cache.ts";
 import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
+import { eventEnvelope } from "../../core/events.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { mediaFilename, mediaKeys } from "../../core/media.ts";
 import { findStoredResponse } from "../../db/idempotency.ts";
 import { attachPostImage, createPostOnce, insertPost } from "../../db/posts.ts";
-import { releasePendingUpload } from "../../db/uploads.ts";
 import {
   type CommandOutcome,
-  type DraftEvent,
-  eventEnvelope,
   type IdempotencyInput,
   runCommand,
   runStatement,
@@ -18,13 +16,15 @@ import {
 import type { Deps } from "../deps.ts";
 import { hydratePosts } from "../hydrate/hydrate-posts.ts";
 import { postMediaKeys, presentPost, signedUrls, userMediaKeys, type WirePost } from "../hydrate/present.ts";
-import { type CheckedImage, resolveImage } from "../media/validate-image.ts";
+import { type ImageToStore, storageOf, storeImage } from "../media/store-image.ts";
+import { resolveImage } from "../media/validate-image.ts";
 import type { Viewer } from "../plugins/auth.ts";
 
 /**
- * CreatePostCommand → posts row + PostCreatedEvent, and with an image (multipart) also
- * UploadPostImageCommand → PostImageUploadedEvent, in one transaction. Posts are immutable once
- * written; only their image can be replaced.
+ * CreatePostCommand → posts row + PostCreatedEvent, and with an image (multipart, or a direct
+ * upload's key) also UploadPostImageCommand → PostImageUploadedEvent, in one transaction, stored
+ * as every image is (api/media/store-image.ts). Posts are immutable once written; only their
+ * image can be replaced (./attach-image.ts).
  */
 export async function createPost(
   deps: Deps,
@@ -52,27 +52,45 @@ export async function createPost(
   };
   const image = await postImage(deps, viewer, body, idem);
   if (image === null) return createTextPost(deps, viewer, parsed.data.text, idem);
-  if (image !== ANSWERED && !image.uploadKey) idem.body.image_sha256 = image.sha256;
+  if (image === ANSWERED) {
+    const out = await runCommand<WirePost>(deps, idem, async () => {
+      // Answered when looked at, but no longer stored (it just expired): the upload is gone.
+      throw new AppError("not_found", `nothing was uploaded at ${body.upload_key}`);
+    });
+    return answerCreated(deps, viewer, out, null);
+  }
+  if (!image.uploadKey) idem.body.image_sha256 = image.sha256;
 
-  let stored: string | null = null;
   // The new post as committed, for the answer: built from it and the viewer's card, not read back.
   let created: CachedPost | null = null;
-  try {
-    const out = await runCommand<WirePost>(deps, idem, async (tx) => {
-      // Answered when looked at, but no longer stored (it just expired): the upload is gone.
-      if (image === ANSWERED) throw new AppError("not_found", `nothing was uploaded at ${body.upload_key}`);
-      const post = await insertPost(tx, viewer.id, parsed.data.text);
-      // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
-      created = {
-        id: post.id,
-        author_id: post.author_id,
-        text: post.text,
-        image_key: null,
-        image_width: null,
-        image_height: null,
-        image_variants: null,
-      };
-      const events: DraftEvent[] = [
+  const out = await storeImage<WirePost>(deps, idem, image, async (tx, put) => {
+    const post = await insertPost(tx, viewer.id, parsed.data.text);
+    const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
+    await put(key);
+    await attachPostImage(tx, {
+      postId: post.id,
+      authorId: viewer.id,
+      key,
+      width: image.width,
+      height: image.height,
+    });
+    // The fields hydration reads (db/feed.ts hydrationRows), so the cached copy is the same.
+    const cached: CachedPost = {
+      id: post.id,
+      author_id: post.author_id,
+      text: post.text,
+      image_key: key,
+      image_width: image.width,
+      image_height: image.height,
+      image_variants: null,
+    };
+    created = cached;
+    return {
+      status: 201,
+      // Stored for replays without presigned URLs (they would expire first); the answer
+      // below is hydrated fresh.
+      body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
+      events: [
         {
           type: "PostCreated",
           actorId: viewer.id,
@@ -82,44 +100,16 @@ export async function createPost(
             created_at: new Date(timestampOf(post.id)).toISOString(),
           },
         },
-      ];
-      if (deps.storage) {
-        const key = mediaKeys.postImage(post.id, mediaFilename(image.type));
-        await deps.storage.put(key, image.bytes, image.mime);
-        stored = key;
-        await attachPostImage(tx, {
-          postId: post.id,
-          authorId: viewer.id,
-          key,
-          width: image.width,
-          height: image.height,
-        });
-        created = { ...created, image_key: key, image_width: image.width, image_height: image.height };
-        // Attached: the direct upload no longer counts against its user's quota.
-        if (image.uploadKey) await releasePendingUpload(tx, viewer.id, image.uploadKey);
-        events.push({
+        {
           type: "PostImageUploaded",
           actorId: viewer.id,
           payload: { post_id: post.id, author_id: viewer.id, key, previous_key: null },
-        });
-      }
-      return {
-        status: 201,
-        // Stored for replays without presigned URLs (they would expire first); the answer
-        // below is hydrated fresh.
-        body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
-        events,
-        updateCaches: () => (created ? cacheNewPost(deps, created) : Promise.resolve()),
-      };
-    });
-    if (image !== ANSWERED && image.uploadKey && !out.replayed)
-      await deps.storage?.delete(image.uploadKey).catch(() => {});
-    return await answerCreated(deps, viewer, out, created);
-  } catch (e) {
-    // The transaction rolled back: nothing points at the object it wrote.
-    if (stored) await deps.storage?.delete(stored).catch(() => {});
-    throw e;
-  }
+        },
+      ],
+      updateCaches: () => cacheNewPost(deps, cached),
+    };
+  });
+  return answerCreated(deps, viewer, out, created);
 }
 
 /** A retried request whose answer is stored: it needs no image, runCommand replays the answer. */
@@ -134,7 +124,7 @@ async function postImage(
   viewer: Viewer,
   body: { image?: File; upload_key?: string },
   idem: IdempotencyInput,
-): Promise<(CheckedImage & { uploadKey: string | null }) | typeof ANSWERED | null> {
+): Promise<ImageToStore | typeof ANSWERED | null> {
   if (!body.image && !body.upload_key) return null;
   if (body.upload_key && idem.key && (await findStoredResponse(deps.sql, viewer.id, idem.route, idem.key)))
     return ANSWERED;
@@ -144,8 +134,7 @@ async function postImage(
     { file: body.image, upload_key: body.upload_key },
     "image",
   );
-  if (!deps.storage)
-    throw new AppError("not_ready", "media storage is not configured (S3_ENDPOINT, S3_KEY, S3_SECRET)");
+  storageOf(deps);
   return image;
 }
 

@@ -21,7 +21,7 @@ const count = async (table: "posts" | "outbox" | "idempotency_keys") =>
   (await db.sql`SELECT count(*)::int AS n FROM ${db.sql(table)}`)[0]!.n as number;
 
 describe("POST /posts — happy", () => {
-  test("201 with the post in the DESIGN shape, one outbox row, text trimmed", async () => {
+  test("201 with the post in the documented shape, one outbox row, text trimmed", async () => {
     const u = await db.makeUser();
     const r = await api.call("POST", "/posts", {
       token: u.token,

@@ -3,12 +3,27 @@ import { withRedis } from "../../core/redis-breaker.ts";
 import { keys, POPULAR_MARKER } from "../../core/redis-keys.ts";
 import { popularPosts } from "../../db/feed.ts";
 import type { Deps } from "../deps.ts";
+import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
+import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
+import type { Viewer } from "../plugins/auth.ts";
 
 // Popular posts: the most liked posts created within POPULAR_WINDOW_HOURS. The projector keeps
 // the sorted set current on like events; a miss rebuilds it from post_stats. A cached set always
 // has a member (a post, or the marker of an empty ranking), so an empty ZRANGE is a miss.
 
 const POPULAR_TTL_SECONDS = 300;
+
+/** GET /posts/popular: the most liked recent posts, as ready JSON with an ETag. */
+export async function readPopular(
+  deps: Deps,
+  viewer: Viewer,
+  limit: number,
+  request: Request,
+  set: { headers: Record<string, string | number> },
+): Promise<Response> {
+  const items = await hydrateRendered(deps, viewer.id, await popularIds(deps, limit));
+  return jsonWithEtag(request, set, renderPage(items, null));
+}
 
 /** The ids of the most liked recent posts, most liked first. */
 export async function popularIds(deps: Deps, limit: number): Promise<string[]> {

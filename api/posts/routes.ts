@@ -1,15 +1,16 @@
 import { Elysia, t } from "elysia";
 import { POST_TEXT_MAX } from "../../core/commands.ts";
-import { AppError } from "../../core/errors.ts";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
-import { hydratePosts, hydrateRendered } from "../hydrate/hydrate-posts.ts";
-import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { jsonOrForm } from "../plugins/limits.ts";
-import { checkId, IdempotencyHeaders, IdParams, NoQuery, PostSchema, problems } from "../schemas.ts";
+import { IdempotencyHeaders, IdParams, ImageBody, NoQuery, PostSchema, problems } from "../schemas.ts";
+import { attachImage } from "./attach-image.ts";
 import { createPost } from "./create-post.ts";
-import { popularIds } from "./read-popular.ts";
+import { getPost } from "./get-post.ts";
+import { readPopular } from "./read-popular.ts";
+
+// POST /posts, GET /posts/popular, GET /posts/{id}; PUT /posts/{id}/image (postImageRoutes).
 
 export const postRoutes = (deps: Deps) =>
   new Elysia()
@@ -53,10 +54,7 @@ export const postRoutes = (deps: Deps) =>
     )
     .get(
       "/posts/popular",
-      async ({ viewer, query, request, set }) => {
-        const items = await hydrateRendered(deps, viewer.id, await popularIds(deps, query.limit ?? 20));
-        return jsonWithEtag(request, set, renderPage(items, null));
-      },
+      ({ viewer, query, request, set }) => readPopular(deps, viewer, query.limit ?? 20, request, set),
       {
         query: t.Object(
           { limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })) },
@@ -69,17 +67,29 @@ export const postRoutes = (deps: Deps) =>
         detail: { summary: "Most liked recent posts (cached)", tags: ["posts"], security: bearerSecurity },
       },
     )
-    .get(
-      "/posts/:id",
-      async ({ viewer, params }) => {
-        const [post] = await hydratePosts(deps, viewer.id, [checkId(params.id, "id")]);
-        if (!post) throw new AppError("post_not_found", `post ${params.id} does not exist`);
-        return post;
+    .get("/posts/:id", ({ viewer, params }) => getPost(deps, viewer, params.id), {
+      params: IdParams,
+      query: NoQuery,
+      response: { 200: PostSchema, ...problems(400, 401, 404) },
+      detail: { summary: "One post", tags: ["posts"], security: bearerSecurity },
+    });
+
+/**
+ * PUT /posts/{id}/image, apart from postRoutes only for its place in the OpenAPI document (and
+ * so in the typed client): createApp registers it after the users' routes.
+ */
+export const postImageRoutes = (deps: Deps) =>
+  new Elysia()
+    .use(requireAuth(deps))
+    .put("/posts/:id/image", ({ viewer, params, body }) => attachImage(deps, viewer, params.id, body), {
+      params: IdParams,
+      parse: [authBeforeBody(deps), ...jsonOrForm],
+      body: ImageBody,
+      query: NoQuery,
+      response: { 200: PostSchema, ...problems(400, 401, 404, 413, 415, 503) },
+      detail: {
+        summary: "Attach or replace your post's image (multipart file); the text stays immutable",
+        tags: ["media"],
+        security: bearerSecurity,
       },
-      {
-        params: IdParams,
-        query: NoQuery,
-        response: { 200: PostSchema, ...problems(400, 401, 404) },
-        detail: { summary: "One post", tags: ["posts"], security: bearerSecurity },
-      },
-    );
+    });

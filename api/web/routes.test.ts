@@ -7,7 +7,8 @@ import { parseConfig } from "../../core/config.ts";
 import type { Deps } from "../deps.ts";
 import { problemPlugin } from "../plugins/problem.ts";
 import { securityPlugin } from "../plugins/security.ts";
-import { appCsp, webRoutes } from "./routes.ts";
+import { webRoutes } from "./routes.ts";
+import { appCsp } from "./serve-app.ts";
 
 // The web client's files as the api serves them: a built tree of Vite's shape in a temp folder.
 
