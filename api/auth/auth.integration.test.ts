@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { type MockIdp, startMockIdp } from "../../e2e/mock-idp/mock-idp.ts";
 import { testApp } from "../testing.ts";
+import { LOGIN_COOKIE, sealLoginState } from "./login-state.ts";
 
 // The sign-in flow against the bundled mock identity provider (a real HTTP server), the api
 // in-process, real PostgreSQL and Redis.
@@ -157,6 +158,26 @@ describe("sign-in failures create nothing", () => {
     const { cookie, back } = await begin("gina");
     const broken = cookie.slice(0, -3) + (cookie.endsWith("A") ? "BBB" : "AAA");
     await refused(await finish(back, broken), 400, "login_state_invalid", /not valid/);
+  });
+
+  test("a callback without a code", async () => {
+    const { cookie, back } = await begin("hal");
+    const bare = new URL(back);
+    bare.searchParams.delete("code");
+    await refused(await finish(bare, cookie), 400, "validation_failed", /no "code"/);
+  });
+
+  test("a login state sealed for another provider, presented to this one", async () => {
+    const { back } = await begin("hank");
+    const state = back.searchParams.get("state")!;
+    const sealed = await sealLoginState(db.config, {
+      provider: "github",
+      state,
+      verifier: "v".repeat(43),
+      nonce: "n",
+    });
+    const r = await finish(back, `${LOGIN_COOKIE}=${sealed}`);
+    await refused(r, 400, "login_state_invalid", /started for github, not oidc/);
   });
 
   test("a cookie started for another provider", async () => {
