@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { testApp } from "../api/testing.ts";
 import { keys } from "../core/redis-keys.ts";
-import { insertPost } from "../db/posts.ts";
 import { removeAuthorFromFeed, trimFeeds } from "../db/projections.ts";
 import { rebuildUserFeed, reconcile, sampleUsers, userIdsAfter } from "../db/reconcile.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
@@ -147,7 +146,7 @@ describe("reconcile and the feed cap", () => {
     const posts: { id: string; author: string }[] = [];
     for (let i = 0; i < 8; i++) {
       const author = i % 2 === 0 ? a.id : b.id;
-      const p = await insertPost(db.sql, author, `capped ${i}`);
+      const p = await db.makePost(author, { text: `capped ${i}` });
       posts.push({ id: p.id, author });
       await db.sql`INSERT INTO user_feed (user_id, post_id, author_id, created_at)
                    VALUES (${reader.id}, ${p.id}, ${author}, id_time(${p.id}))`;

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventEnvelope } from "../../core/events.ts";
 import { insertLike } from "../../db/graph.ts";
 import { insertOutbox, markPublished, unpublishedCount } from "../../db/outbox.ts";
-import { insertPost } from "../../db/posts.ts";
 import { insertOwnFeedItem } from "../../db/projections.ts";
 import { likedPostsOf, postCountsByText } from "../../db/reconcile.ts";
 import { openTestDb, type TestDb } from "../../db/testing.ts";
@@ -24,8 +23,8 @@ describe("poison", () => {
   test("feed rows of the poisoned author are refused until the poison is removed; others pass", async () => {
     const victim = await db.makeUser();
     const other = await db.makeUser();
-    const p = await insertPost(db.sql, victim.id, "poisoned");
-    const q = await insertPost(db.sql, other.id, "fine");
+    const p = await db.makePost(victim, { text: "poisoned" });
+    const q = await db.makePost(other, { text: "fine" });
     await installPoison(db.sql, victim.id);
     await installPoison(db.sql, victim.id); // twice is fine
     await expect(insertOwnFeedItem(db.sql, p.id, victim.id)).rejects.toThrow(/chaos poison/);
@@ -41,16 +40,16 @@ describe("counts", () => {
   test("posts per text under a prefix; unpublished outbox rows", async () => {
     await db.reset();
     const u = await db.makeUser();
-    await insertPost(db.sql, u.id, "run-1 #1");
-    await insertPost(db.sql, u.id, "run-1 #2");
-    await insertPost(db.sql, u.id, "run-1 #2");
-    await insertPost(db.sql, u.id, "run-2 #1");
+    await db.makePost(u, { text: "run-1 #1" });
+    await db.makePost(u, { text: "run-1 #2" });
+    await db.makePost(u, { text: "run-1 #2" });
+    await db.makePost(u, { text: "run-2 #1" });
     expect([...(await postCountsByText(db.sql, "run-1 #"))].sort()).toEqual([
       ["run-1 #1", 1],
       ["run-1 #2", 2],
     ]);
     const v = await db.makeUser();
-    const liked = await insertPost(db.sql, u.id, "run-3 #1");
+    const liked = await db.makePost(u, { text: "run-3 #1" });
     await insertLike(db.sql, v.id, liked.id);
     expect(await likedPostsOf(db.sql, [u.id, v.id])).toEqual(
       new Map([

@@ -3,7 +3,6 @@ import type { FeedEvent } from "../../core/events.ts";
 import { beginLikedSetBuild, finishLikedSetBuild } from "../../core/liked-set.ts";
 import { keys, LIKED_COMPLETE } from "../../core/redis-keys.ts";
 import { publishEvents } from "../../core/streams.ts";
-import { insertPost } from "../../db/posts.ts";
 import { openTestDb, type TestDb } from "../../db/testing.ts";
 import { listDeadLetters, replayDeadLetters } from "../dlq.ts";
 import { startTestProjector } from "../testing.ts";
@@ -127,7 +126,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
   async function setUp() {
     const viewer = await db.makeUser();
     const author = await db.makeUser();
-    const posts = [await insertPost(db.sql, author.id, "one"), await insertPost(db.sql, author.id, "two")];
+    const posts = [await db.makePost(author, { text: "one" }), await db.makePost(author, { text: "two" })];
     const token = await beginLikedSetBuild(db.redis, viewer.id);
     await finishLikedSetBuild(db.redis, viewer.id, token!, [], 100, 600);
     const like = (n: number, type: "PostLiked" | "PostUnliked", id: string): FeedEvent => ({
@@ -149,7 +148,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
 
   test("a like's event adds it; its unlike's event, delivered twice, takes it out", async () => {
     const { viewer, posts, like, deliver, members, p } = await setUp();
-    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await db.like(viewer, posts[0]!.id);
     await deliver(like(0, "PostLiked", "9301"));
     expect(await members()).toEqual([LIKED_COMPLETE, posts[0]!.id].sort());
     await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id}`;
@@ -162,7 +161,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
     const { viewer, posts, like, deliver, members, p } = await setUp();
     // like → unlike → like again on post 0; like → unlike on post 1. Every event arrives after
     // the last change, the unlikes before the likes, and some twice.
-    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await db.like(viewer, posts[0]!.id);
     await deliver(
       like(0, "PostUnliked", "9312"),
       like(1, "PostUnliked", "9314"),
@@ -184,7 +183,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
     const { viewer, posts, members, p } = await setUp();
     await p.stop();
     const post = posts[0]!.id;
-    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post})`;
+    await db.like(viewer, post);
     // The handler's first read of the row sees the like; right after it, the unlike commits
     // and its own writers take the post out of the set, before the handler writes "liked".
     let reads = 0;
@@ -217,8 +216,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
       apply: async (target, self, args: Parameters<typeof db.sql>) => {
         if (String(args[0]).includes("FROM likes")) {
           liked = !liked;
-          if (liked)
-            await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post}) ON CONFLICT DO NOTHING`;
+          if (liked) await db.like(viewer, post);
           else await db.sql`DELETE FROM likes WHERE user_id = ${viewer.id} AND post_id = ${post}`;
         }
         return Reflect.apply(target, self, args);
@@ -244,7 +242,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
         },
       });
     const deps = (redis: typeof db.redis) => ({ sql: db.sql, redis, config: db.config }) as HandlerDeps;
-    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${post})`;
+    await db.like(viewer, post);
     await convergeLikedSets(deps(failing(["evalsha", "eval"])), [{ userId: viewer.id, postId: post }]);
     expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
 
@@ -260,7 +258,7 @@ describe("liked sets (PostLiked, PostUnliked)", () => {
   test("no set, none made: a reader builds it from PostgreSQL when it needs it", async () => {
     const { viewer, posts, like, deliver, p } = await setUp();
     await db.redis.del(keys.likedPosts(viewer.id));
-    await db.sql`INSERT INTO likes (user_id, post_id) VALUES (${viewer.id}, ${posts[0]!.id})`;
+    await db.like(viewer, posts[0]!.id);
     await deliver(like(0, "PostLiked", "9320"));
     expect(await db.redis.exists(keys.likedPosts(viewer.id))).toBe(0);
     await p.stop();
@@ -271,8 +269,7 @@ test("the single like handlers (a failed batch's fallback) move the count once e
   const { onPostLiked } = await import("./post-liked.ts");
   const { onPostUnliked } = await import("./post-unliked.ts");
   const [a, b] = [await db.makeUser(), await db.makeUser()];
-  const { insertPost } = await import("../../db/posts.ts");
-  const post = (await insertPost(db.sql, a.id, "single")).id;
+  const post = (await db.makePost(a, { text: "single" })).id;
   const deps = { sql: db.sql, redis: db.redis, config: db.config, group: "projector" } as HandlerDeps;
   const event = <T extends "PostLiked" | "PostUnliked">(id: string, type: T) => ({
     id,
@@ -319,10 +316,10 @@ test("PostCreated in a batch: small authors' posts in one transaction, once each
   // f2 has a cached head: the batch pushes onto it.
   await db.redis.zadd(keys.feedHead(f2.id), "+inf", "complete");
   const posts = [
-    await insertPost(db.sql, a.id, "a1"),
-    await insertPost(db.sql, b.id, "b1"),
-    await insertPost(db.sql, a.id, "a2"),
-    await insertPost(db.sql, star.id, "s1"),
+    await db.makePost(a, { text: "a1" }),
+    await db.makePost(b, { text: "b1" }),
+    await db.makePost(a, { text: "a2" }),
+    await db.makePost(star, { text: "s1" }),
   ];
   const events = posts.map((p, i) => ({
     ...envelope(String(9800 + i), p.author_id),
