@@ -1,6 +1,5 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { loadConfigOrExit } from "../core/config.ts";
-import { plannedPoolSize } from "../core/pool-budget.ts";
 import { createRedis } from "../core/redis.ts";
 import { createStorage } from "../core/storage.ts";
 import { createSql } from "../db/client.ts";
@@ -10,6 +9,7 @@ import type { Lifecycle } from "./deps.ts";
 import { ReaderTouches } from "./feed/reader-touches.ts";
 import { createMemoryCache } from "./hydrate/memory.ts";
 import { createApiMetrics, serveMetrics } from "./metrics.ts";
+import { plannedPoolSize } from "./pool-budget.ts";
 import { serveApi } from "./server.ts";
 
 // The api process: reads the configuration once, builds the dependencies, serves createApp.

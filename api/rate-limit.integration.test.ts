@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { checkRate } from "../core/rate-limit.ts";
 import { createRedis, duplicateRedis } from "../core/redis.ts";
 import { openTestDb, type TestDb } from "../db/testing.ts";
+import { checkRate } from "./plugins/gcra.ts";
 import { testApp } from "./testing.ts";
 
 // Rate limits against real Redis: GCRA budgets shared by every api process, 429 problems with

@@ -1,7 +1,6 @@
 import { Batcher } from "../../core/batcher.ts";
 import { AppError } from "../../core/errors.ts";
 import { type DraftEvent, eventEnvelope } from "../../core/events.ts";
-import { fingerprint } from "../../core/fingerprint.ts";
 import { shardOf, streamPartitionFor } from "../../core/ids.ts";
 import { redisLooksDown, withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
@@ -18,6 +17,7 @@ import {
 } from "../../db/idempotency.ts";
 import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
 import type { Deps } from "../deps.ts";
+import { fingerprint } from "./fingerprint.ts";
 
 // The write path of every command: one transaction that reserves the idempotency key, writes
 // the rows and the outbox rows; XADD right after commit; then the answer. If the process dies

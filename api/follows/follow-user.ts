@@ -1,8 +1,8 @@
-import { FollowUserCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import type { Tx } from "../../db/client.ts";
 import { deleteFollow, insertFollow } from "../../db/graph.ts";
 import { userExists } from "../../db/users.ts";
+import { FollowUserCommand } from "../commands/commands.ts";
 import { runCommand } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import type { Viewer } from "../plugins/auth.ts";

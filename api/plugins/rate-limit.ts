@@ -2,10 +2,10 @@ import { Elysia } from "elysia";
 import ipaddr from "ipaddr.js";
 import { type Config, perConfig } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { checkRate, type RatePolicy, rateHeaders } from "../../core/rate-limit.ts";
 import { withRedis } from "../../core/redis-breaker.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
+import { checkRate, type RatePolicy, rateHeaders } from "./gcra.ts";
 
 // Rate limits on the api: reads and writes per signed-in user (applied in requireAuth, once the
 // user is known), sign-in routes per client IP (this plugin, on /auth/*). When Redis cannot be

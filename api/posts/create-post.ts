@@ -1,11 +1,11 @@
 import { type CachedPost, cacheLikeCounts, cachePosts } from "../../core/cache.ts";
-import { CreatePostCommand } from "../../core/commands.ts";
 import { AppError } from "../../core/errors.ts";
 import { eventEnvelope } from "../../core/events.ts";
 import { timestampOf } from "../../core/ids.ts";
 import { mediaFilename, mediaKeys } from "../../core/media.ts";
 import { findStoredResponse } from "../../db/idempotency.ts";
 import { attachPostImage, createPostOnce, insertPost } from "../../db/posts.ts";
+import { CreatePostCommand } from "../commands/commands.ts";
 import {
   type CommandOutcome,
   type IdempotencyInput,

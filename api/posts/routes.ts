@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { POST_TEXT_MAX } from "../../core/commands.ts";
+import { POST_TEXT_MAX } from "../commands/commands.ts";
 import { answer } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { authBeforeBody, bearerSecurity, requireAuth } from "../plugins/auth.ts";

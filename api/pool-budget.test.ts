@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseConfig } from "./config.ts";
+import { parseConfig } from "../core/config.ts";
 import { type BudgetLine, connectionsPerProcess, planConnections, plannedPoolSize } from "./pool-budget.ts";
 
 // With every replica up and every pool full, PostgreSQL must still have a connection left:

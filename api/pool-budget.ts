@@ -1,10 +1,10 @@
-import type { Config } from "./config.ts";
+import type { Config } from "../core/config.ts";
 
 // How many PostgreSQL connections the processes may hold at most, against max_connections.
 // postgres.js opens connections lazily up to each pool's `max`, so under load every pool reaches
 // it: with all replicas up, the sum must stay below what PostgreSQL accepts, or the last
 // process to grow its pool gets "too many clients" in the middle of a request.
-// core/pool-budget.test.ts checks compose.yml and ./dev against it.
+// api/pool-budget.test.ts checks compose.yml and ./dev against it.
 
 /** The api's second pool, for the hot statements with generic plans (api/main.ts): half the main one. */
 export function plannedPoolSize(poolSize: number): number {

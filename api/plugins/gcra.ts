@@ -1,4 +1,4 @@
-import { luaScript, type RedisClient, runScript } from "./redis.ts";
+import { luaScript, type RedisClient, runScript } from "../../core/redis.ts";
 
 // Rate limits: GCRA (the generic cell rate algorithm) in one Lua script, so the check and the
 // update are atomic and every api process shares one exact budget per subject. Redis's own
