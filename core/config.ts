@@ -302,6 +302,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return { ...c, JWT_SECRET: secret, JWT_ISSUER: c.PUBLIC_URL };
 }
 
+/** This process's environment as it is: for test config and the processes tests start. */
+export function processEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /** Reads process.env once; the entry points call this and pass the result down. */
 export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
   return parseConfig({ ...process.env, ...overrides });

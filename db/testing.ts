@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { type Config, parseConfig } from "../core/config.ts";
+import { type Config, parseConfig, processEnv } from "../core/config.ts";
 import { randomShard } from "../core/ids.ts";
 import { createBlockingRedis, createRedis, isCluster, type RedisClient } from "../core/redis.ts";
 import { signAccessToken } from "../core/tokens.ts";
@@ -44,14 +44,15 @@ export interface TestDb {
 
 /** Config for tests: the test database and Redis database replace the development ones. */
 export function loadTestConfig(overrides: Record<string, string | undefined> = {}): Config {
-  const base = parseConfig({ ...process.env, NODE_ENV: "test" });
+  const env = processEnv();
+  const base = parseConfig({ ...env, NODE_ENV: "test" });
   return parseConfig({
-    ...process.env,
+    ...env,
     NODE_ENV: "test",
     DATABASE_URL: base.TEST_DATABASE_URL,
     REDIS_URL: base.TEST_REDIS_URL,
     // A development cluster is never the tests' (they flush it): only TEST_REDIS_CLUSTER_NODES.
-    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES,
+    REDIS_CLUSTER_NODES: env.TEST_REDIS_CLUSTER_NODES,
     ...overrides,
   });
 }
@@ -65,11 +66,12 @@ export function testChildEnv(
   config: Config,
   extra: Record<string, string>,
 ): Record<string, string | undefined> {
+  const env = processEnv();
   return {
-    ...process.env,
+    ...env,
     DATABASE_URL: config.DATABASE_URL,
     REDIS_URL: config.REDIS_URL,
-    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? "",
+    REDIS_CLUSTER_NODES: env.TEST_REDIS_CLUSTER_NODES ?? "",
     S3_ENDPOINT: "",
     LOAD_TEST_SECRET: "",
     HOST: "127.0.0.1",

@@ -5,6 +5,7 @@ import { AppError } from "../../core/errors.ts";
 import { IMAGE_TYPES, type ImageType, mediaKeys, SNIFF_BYTES, sniffImage } from "../../core/media.ts";
 import type { Storage } from "../../core/storage.ts";
 import { decodeGate } from "./decode-gate.ts";
+import { storageOf } from "./store-image.ts";
 
 // Every upload is checked here, whatever the client or the storage claims: size, type by magic
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
@@ -132,8 +133,7 @@ export async function resolveImage(
   }
   if (!body.upload_key) return { ...(await checkImage(deps.config, body.file, fileField)), uploadKey: null };
   const key = body.upload_key;
-  const storage = deps.storage;
-  if (!storage) throw new AppError("not_ready", "media storage is not configured");
+  const storage = storageOf(deps);
   const prefix = mediaKeys.uploadPrefix(userId);
   if (!key.startsWith(prefix) || key.includes("..")) {
     throw new AppError("forbidden", "upload_key is not one of your uploads (POST /uploads gives you one)");
