@@ -57,6 +57,25 @@ describe("likes", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
   });
 
+  test("unliking and unfollowing with an Idempotency-Key replay as 204 with no body", async () => {
+    const [a, b] = await Promise.all([db.makeUser(), db.makeUser()]);
+    const p = await newPost(a.token);
+    await db.like(b, p);
+    await db.follow(b, a);
+    for (const path of [`/likes/${p.id}`, `/follows/${a.id}`]) {
+      const h = { "idempotency-key": `undo-${path}` };
+      const first = await api.call("DELETE", path, { token: b.token, headers: h });
+      const again = await api.call("DELETE", path, { token: b.token, headers: h });
+      expect([first.status, first.headers.get("idempotent-replayed")]).toEqual([204, null]);
+      expect([again.status, again.headers.get("idempotent-replayed"), again.body]).toEqual([
+        204,
+        "true",
+        null,
+      ]);
+    }
+    expect(await outboxTypes()).toEqual(["PostCreated", "PostUnliked", "UserUnfollowed"]);
+  });
+
   test("a post that does not exist is 404 and changes nothing; malformed ids are 400", async () => {
     const u = await db.makeUser();
     const r = await api.call("POST", "/likes", { token: u.token, json: { post_id: "7312950014423042" } });

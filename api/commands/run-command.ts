@@ -224,6 +224,16 @@ export function answer<B>(
   return out.body;
 }
 
+/** The same for a 204: the outcome's body is kept for replays, but a 204 carries none. */
+export function answerNoContent(
+  out: CommandOutcome<unknown>,
+  set: { status?: number | string; headers: Record<string, string | number> },
+): null {
+  answer(out, set);
+  set.status = 204;
+  return null;
+}
+
 /**
  * XADD after commit. A failure here is not the client's problem and not lost: the rows are
  * committed and the sweeper will publish them, so it is logged, never answered as an error.

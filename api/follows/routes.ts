@@ -1,9 +1,10 @@
 import { Elysia, t } from "elysia";
-import { answer } from "../commands/run-command.ts";
+import { answer, answerNoContent } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, Id, IdempotencyHeaders, NoQuery, problems } from "../schemas.ts";
-import { followUser, unfollowUser } from "./follow-user.ts";
+import { followUser } from "./follow-user.ts";
+import { unfollowUser } from "./unfollow-user.ts";
 
 const FollowSchema = t.Object({ user_id: Id, following: t.Boolean() });
 
@@ -36,11 +37,11 @@ export const followRoutes = (deps: Deps) =>
     )
     .delete(
       "/follows/:user_id",
-      async ({ viewer, params, headers, set }) => {
-        await unfollowUser(deps, viewer, checkId(params.user_id, "user_id"), headers["idempotency-key"]);
-        set.status = 204;
-        return null;
-      },
+      async ({ viewer, params, headers, set }) =>
+        answerNoContent(
+          await unfollowUser(deps, viewer, checkId(params.user_id, "user_id"), headers["idempotency-key"]),
+          set,
+        ),
       {
         params: t.Object({ user_id: Id }),
         headers: IdempotencyHeaders,

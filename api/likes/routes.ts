@@ -1,9 +1,10 @@
 import { Elysia, t } from "elysia";
-import { answer } from "../commands/run-command.ts";
+import { answer, answerNoContent } from "../commands/run-command.ts";
 import type { Deps } from "../deps.ts";
 import { bearerSecurity, requireAuth } from "../plugins/auth.ts";
 import { checkId, Id, IdempotencyHeaders, NoQuery, problems } from "../schemas.ts";
-import { likePost, unlikePost } from "./like-post.ts";
+import { likePost } from "./like-post.ts";
+import { unlikePost } from "./unlike-post.ts";
 
 const LikeSchema = t.Object({ post_id: Id, liked: t.Boolean() });
 
@@ -31,11 +32,11 @@ export const likeRoutes = (deps: Deps) =>
     )
     .delete(
       "/likes/:post_id",
-      async ({ viewer, params, headers, set }) => {
-        await unlikePost(deps, viewer, checkId(params.post_id, "post_id"), headers["idempotency-key"]);
-        set.status = 204;
-        return null;
-      },
+      async ({ viewer, params, headers, set }) =>
+        answerNoContent(
+          await unlikePost(deps, viewer, checkId(params.post_id, "post_id"), headers["idempotency-key"]),
+          set,
+        ),
       {
         params: t.Object({ post_id: Id }),
         headers: IdempotencyHeaders,
