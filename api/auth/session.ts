@@ -37,7 +37,7 @@ async function pair(deps: Deps, user: CachedUser, refresh: string): Promise<Toke
     token_type: "Bearer",
     expires_in: expiresIn,
     refresh_token: refresh,
-    user: presentUser(deps, user, await mediaUrls(deps, userMediaKeys(user))),
+    user: presentUser(user, await mediaUrls(deps, userMediaKeys(user))),
   };
 }
 

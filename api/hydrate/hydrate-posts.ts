@@ -195,7 +195,7 @@ export async function hydratePosts(
   const urls = await mediaUrls(deps, [
     ...loaded.flatMap((h) => [...userMediaKeys(h.author), ...postMediaKeys(h.post)]),
   ]);
-  return loaded.map((h) => presentPost(deps, h.post, h.author, h, urls));
+  return loaded.map((h) => presentPost(h.post, h.author, h, urls));
 }
 
 /** Full posts as JSON text, each rendered once per body (api/hydrate/render.ts). */

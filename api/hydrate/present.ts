@@ -71,7 +71,7 @@ export const postMediaKeys = (p: CachedPost) => [p.image_key, p.image_variants?.
 /** The media keys of a user, for mediaUrls. */
 export const userMediaKeys = (u: CachedUser) => [u.avatar_key, u.avatar_thumb_key];
 
-export function presentUser(_deps: Deps, u: CachedUser, urls: MediaUrls = new Map()): WireUser {
+export function presentUser(u: CachedUser, urls: MediaUrls = new Map()): WireUser {
   return {
     id: u.id,
     handle: u.handle,
@@ -82,7 +82,6 @@ export function presentUser(_deps: Deps, u: CachedUser, urls: MediaUrls = new Ma
 }
 
 export function presentPost(
-  deps: Deps,
   p: CachedPost,
   author: CachedUser,
   x: { at?: number; likeCount: number; likedByMe: boolean },
@@ -90,7 +89,7 @@ export function presentPost(
 ): WirePost {
   return {
     id: p.id,
-    author: presentUser(deps, author, urls),
+    author: presentUser(author, urls),
     text: p.text,
     created_at: new Date(x.at ?? timestampOf(p.id)).toISOString(),
     image:

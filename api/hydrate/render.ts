@@ -36,7 +36,7 @@ export async function renderPosts(deps: Deps, posts: readonly HydratedPost[]): P
       const h = posts[i]!;
       // like_count 0 and liked_by_me false only to fix the shape; they are cut off again.
       const json = prefixOf(
-        JSON.stringify(presentPost(deps, h.post, h.author, { ...h, likeCount: 0, likedByMe: false }, urls)),
+        JSON.stringify(presentPost(h.post, h.author, { ...h, likeCount: 0, likedByMe: false }, urls)),
       );
       prefixes[i] = json;
       // A post without media needs no URL: its JSON keeps until its body or author changes.

@@ -89,7 +89,7 @@ export async function createPost(
       status: 201,
       // Stored for replays without presigned URLs (they would expire first); the answer
       // below is hydrated fresh.
-      body: presentPost(deps, post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
+      body: presentPost(post, viewer, { at: timestampOf(post.id), likeCount: 0, likedByMe: false }),
       events: [
         {
           type: "PostCreated",
@@ -163,7 +163,7 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
     new Date(),
   );
   // Stored for replays without presigned URLs (they would expire first).
-  const answer = presentPost(deps, draft, viewer, { at: 0, likeCount: 0, likedByMe: false });
+  const answer = presentPost(draft, viewer, { at: 0, likeCount: 0, likedByMe: false });
   const out = await runStatement(
     deps,
     idem,
@@ -179,7 +179,7 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
       const post: CachedPost = { ...draft, id: row!.post_id };
       return {
         status: row!.status,
-        body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }),
+        body: presentPost(post, viewer, { likeCount: 0, likedByMe: false }),
         outbox: [{ id: row!.event_id, stream, event: row!.event }],
         updateCaches: () => cacheNewPost(deps, post),
       };
@@ -207,7 +207,7 @@ async function answerCreated(
     // No statement to answer: nobody can have liked it yet, and its thumbnail comes later.
     const post: CachedPost = created;
     const { urls } = await signedUrls(deps, [...userMediaKeys(viewer), ...postMediaKeys(post)]);
-    return { ...out, body: presentPost(deps, post, viewer, { likeCount: 0, likedByMe: false }, urls) };
+    return { ...out, body: presentPost(post, viewer, { likeCount: 0, likedByMe: false }, urls) };
   }
   // A replay: the stored answer has no presigned URLs (they would have expired), and the post
   // may have been liked since.

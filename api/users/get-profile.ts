@@ -8,7 +8,7 @@ export async function getProfile(deps: Deps, id: string, viewerId: string) {
   const row = await findProfile(deps.sql, id, viewerId);
   if (!row) throw new AppError("user_not_found", `user ${id} does not exist`);
   return {
-    ...presentUser(deps, row, await mediaUrls(deps, userMediaKeys(row))),
+    ...presentUser(row, await mediaUrls(deps, userMediaKeys(row))),
     followers_count: Math.max(0, Number(row.followers_count)),
     following_count: Math.max(0, Number(row.following_count)),
     posts_count: Math.max(0, Number(row.posts_count)),

@@ -36,5 +36,5 @@ export async function updateAvatar(deps: Deps, viewer: Viewer, body: { file?: Fi
   await bestEffort(dropBodies(deps, { users: [viewer.id] }));
   // The thumbnail is made afterwards, by the media consumer group.
   const me = { ...viewer, avatar_key: key, avatar_thumb_key: null };
-  return presentUser(deps, me, await mediaUrls(deps, [key]));
+  return presentUser(me, await mediaUrls(deps, [key]));
 }
