@@ -1,13 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { letterFields, letterOf, replayStream } from "./dlq.ts";
-
-describe("dead-letter replay", () => {
-  test("letters from before the hash-tagged partitions go back to the partition's new stream", () => {
-    expect(replayStream("feed:events:3")).toBe("feed:events:{3}");
-    expect(replayStream("feed:events:{3}")).toBe("feed:events:{3}");
-    expect(replayStream("something:else")).toBe("something:else");
-  });
-});
+import { letterFields, letterOf } from "./dlq.ts";
 
 describe("dead letters", () => {
   test("are written with the fields replay and `./dev dlq list` read back", () => {

@@ -89,22 +89,13 @@ export async function listDeadLetters(redis: RedisClient, count = 100): Promise<
   return entries.map(([id, fields]) => letterOf(id, fields));
 }
 
-/**
- * The stream a letter goes back to. Letters written before the partitions were hash-tagged name
- * `feed:events:N`, which nothing reads any more: they go to `feed:events:{N}`.
- */
-export function replayStream(stream: string): string {
-  const legacy = /^feed:events:(\d+)$/.exec(stream);
-  return legacy ? keys.stream(Number(legacy[1])) : stream;
-}
-
 /** Replays one dead letter (by its DLQ id) or, with "all", every one. Returns how many. */
 export async function replayDeadLetters(redis: RedisClient, which: string | "all"): Promise<number> {
   const all = await listDeadLetters(redis, 10_000);
   const chosen = which === "all" ? all : all.filter((d) => d.dlq_id === which || d.event_id === which);
   for (const d of chosen) {
     const entry = entryFields({ id: d.event_id, type: d.type, event: d.event });
-    await addThen(redis, replayStream(d.stream), entry, ["xdel", keys.dlq, d.dlq_id]);
+    await addThen(redis, d.stream, entry, ["xdel", keys.dlq, d.dlq_id]);
   }
   return chosen.length;
 }
