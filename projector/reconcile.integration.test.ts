@@ -141,8 +141,9 @@ describe("reconcile and the feed cap", () => {
     // Found by the chaos suite: a reader's feed was cut to the cap, an unfollow then took it
     // under the cap, and reconcile, seeing a feed under the cap, expected every older post back.
     const [reader, a, b] = [await db.makeUser(), await db.makeUser(), await db.makeUser()];
-    await db.sql`INSERT INTO follows (follower_id, followee_id, created_at)
-                 VALUES (${reader.id}, ${a.id}, now() - interval '1 hour'), (${reader.id}, ${b.id}, now() - interval '1 hour')`;
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await db.follow(reader, a, { createdAt: hourAgo });
+    await db.follow(reader, b, { createdAt: hourAgo });
     const posts: { id: string; author: string }[] = [];
     for (let i = 0; i < 8; i++) {
       const author = i % 2 === 0 ? a.id : b.id;
