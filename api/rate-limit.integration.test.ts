@@ -136,7 +136,7 @@ describe("rate limits", () => {
       const u = await db.makeUser();
       const me = await app.call("GET", "/me", { token: u.token });
       // (It answers, but slowly: each of /me's other Redis reads waits out its retries first.
-      // Answering fast while Redis is down is issue 7's hardening.)
+      // The Redis breaker, core/redis-breaker.ts, is what answers fast while Redis is down.)
       expect(me.status).toBe(200);
       expect(await app.deps.metrics.registry.getSingleMetricAsString("rate_limit_bypassed_total")).toContain(
         'rate_limit_bypassed_total{policy="reads"} 1',

@@ -6,7 +6,7 @@ import { openTestDb, type TestDb } from "../db/testing.ts";
 import { runScenario } from "../perf/cluster/scenario.ts";
 import { portInUse, Stack } from "../perf/cluster/stack.ts";
 
-// Scale-out on one box (issue 6): a 3-master Redis Cluster on loopback, two api and two
+// Scale-out on one box: a 3-master Redis Cluster on loopback, two api and two
 // projector processes on it, and the correctness scenario of perf/cluster/scenario.ts over HTTP
 // (writes through one api, reads through the other). Its own ports and its own processes; the
 // test database (TEST_DATABASE_URL), emptied first. Bounded: well under a minute here.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { base } from "./support.ts";
 
-// Issue 6's small run inside ./dev test: a 10 000-user seed, then a 20-second mixed (50:1) load
+// A small load run inside ./dev test: a 10 000-user seed, then a 20-second mixed (50:1) load
 // through ./dev load's runner against the running stack. It checks correctness (every report
 // field filled; reconcile clean afterwards), never timings (the machine is shared).
 

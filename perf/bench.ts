@@ -1,4 +1,4 @@
-// The benchmark (issue 6, `./dev bench`): the feed service on the 1M-user seed against
+// The benchmark (`./dev bench`): the feed service on the 1M-user seed against
 // baselines measured in the same run (an Elysia hello-world, raw COPY, redis-benchmark), as
 // ratios, because the machine is shared and absolute numbers drift. Writes
 // perf/reports/<date>.md with its charts, and the raw figures to perf/results/. Traffic goes to

@@ -1,4 +1,4 @@
-// Scale-out on one box (issue 6, `./dev cluster`): a 3-master Redis Cluster on loopback with two
+// Scale-out on one box (`./dev cluster`): a 3-master Redis Cluster on loopback with two
 // api and two projector processes, the correctness scenario over HTTP across both apis, then a
 // short closed-loop throughput comparison against one api + one projector on one standalone
 // Redis. Everything it starts is its own child, on its own ports, and is stopped at the end.

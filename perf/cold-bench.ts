@@ -1,6 +1,6 @@
 // Cold GET /feed on the seeded database, against an Elysia hello-world measured in the same run
-// (issue 12's method): active seeded readers coming back after their caches expired (the head,
-// the pull-author list and the seen-today mark deleted), each read once, with wrk in its own
+// (perf/wrk.ts): active seeded readers coming back after their caches expired (the head, the
+// pull-author list and the seen-today mark deleted), each read once, with wrk in its own
 // process; per read the CPU of the api (from /proc), PostgreSQL (its processes, from /proc) and
 // Redis (INFO cpu), PostgreSQL transactions (pg_stat_database) and Redis commands.
 //

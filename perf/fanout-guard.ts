@@ -1,4 +1,4 @@
-// The hot-author guard, measured (issue 6): fan-out lag of ordinary authors' posts (time until
+// The hot-author guard, measured: fan-out lag of ordinary authors' posts (time until
 // the post is in an active follower's user_feed) alone, then while one hot author (thousands of
 // followers, below the pull threshold) posts several times a second. The guard holds when the
 // second p50/p99 are at most 2× the first. Needs the seeded database (./dev seed) and the

@@ -1,4 +1,4 @@
-// Fan-out statement tuning (issue 6): how many followers per second one fan-out statement
+// Fan-out statement tuning: how many followers per second one fan-out statement
 // covers, by batch size and statement shape, on the seeded database (./dev seed). Each
 // measurement runs in a transaction that is rolled back, so the database is left as it was.
 // Run: bun perf/fanout-tuning.ts (the stack's PostgreSQL; the api may run but should be idle).

@@ -1,4 +1,4 @@
-// `./dev fuzz` (issue 7): property-based requests for every operation of the OpenAPI document,
+// `./dev fuzz`: property-based requests for every operation of the OpenAPI document,
 // in-process against real PostgreSQL, Redis and S3 (s3rver), with the oracle of perf/fuzz/.
 // Prints requests, per-route counts, the status histogram, 5xx and invalid problems and the
 // seed; exits 1 on any violation, with the minimal failing request fast-check shrank it to.

@@ -1,4 +1,4 @@
-// The native load runner (`./dev load`, issue 6): an offered request rate against the running
+// The native load runner (`./dev load`): an offered request rate against the running
 // stack, acting as seeded users whose tokens come from the api's load-test signer, with a
 // report of what the clients saw (rate, latency, errors) and what the services did meanwhile
 // (stream backlog, feed cache) read from their /metrics before and after. Options: --help.

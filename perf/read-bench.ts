@@ -1,5 +1,5 @@
 // Cached GET /feed at full speed, against an Elysia hello-world measured in the same run, with
-// wrk in its own process (issue 12's method): warm readers whose feeds each hold 20 text posts,
+// wrk in its own process (the method of perf/wrk.ts): warm readers whose feeds each hold 20 text posts,
 // wrk -t1 -c50 for the maximum rate of each, and per read the CPU of the api process (from
 // /proc), of Redis (INFO cpu) and of PostgreSQL (its processes, from /proc), and Redis commands.
 //

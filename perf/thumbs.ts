@@ -1,4 +1,4 @@
-// Thumbnail worker throughput (issue 4): the media group's pipeline (EXIF rotate, WebP 320 and
+// Thumbnail worker throughput: the media group's pipeline (EXIF rotate, WebP 320 and
 // 1080 wide) on ~1 MB photos, one image at a time with libvips on one thread as in the
 // projector; against a baseline measured in the same run: decoding the same photo alone.
 // Run: bun perf/thumbs.ts [count]

@@ -1,5 +1,5 @@
-// wrk in its own process, and an Elysia hello-world beside it: the read benchmarks' method
-// (issue 12), so that rates are reported as a share of a baseline measured in the same run; and
+// wrk in its own process, and an Elysia hello-world beside it: the read benchmarks' method, so
+// that rates are reported as a share of a baseline measured in the same run; and
 // what read-bench.ts and cold-bench.ts share besides (Redis's counters, report rows).
 import type { RedisClient } from "../core/redis.ts";
 import { treeSeconds } from "./lib/proc.ts";

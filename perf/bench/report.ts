@@ -220,7 +220,7 @@ function baselinesSection({ r }: View): string[] {
       `${fmtNum(r.baselines.copyRowsPerS)} rows/s`,
       "—",
       "—",
-      `${fmtNum(r.baselines.copyRows)} rows of two bigints into a plain unindexed table (db/seed.ts rawCopyRate)`,
+      `${fmtNum(r.baselines.copyRows)} rows of two bigints into a plain unindexed table (perf/seed/sql.ts rawCopyRate)`,
     ],
     ...r.baselines.redis.map((b) => [
       `redis-benchmark \`${b.test}\``,
