@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { composeId, shardOf, timestampOf } from "../core/ids.ts";
 import { createSql, type Tx } from "./client.ts";
-import { listMigrations, migrate } from "./migrate.ts";
+import { checksumOf, listMigrations, migrate } from "./migrate.ts";
 import { gate, openTestDb, type TestDb } from "./testing.ts";
 
 let db: TestDb;
@@ -47,6 +48,42 @@ describe("migrations", () => {
     await Bun.write(`${dir}/0001_core.sql`, "SELECT 1;");
     await expect(migrate(db.sql, dir)).rejects.toThrow(/changed after it was applied/);
     await Bun.$`rm -rf ${dir}`;
+  });
+
+  test("rewording a whole-line comment in an applied migration is no change; a statement is", async () => {
+    const [core] = await listMigrations();
+    const text = await Bun.file(core!.file).text();
+    const dir = `${import.meta.dir}/../.dev/tmp-migrations-c-${process.pid}`;
+    try {
+      await Bun.write(
+        `${dir}/0001_core.sql`,
+        `-- A new first line.\n\n${text.replace(/^-- .*$/m, "--  reworded")}`,
+      );
+      expect(await migrate(db.sql, dir)).toEqual([]);
+      await Bun.write(`${dir}/0001_core.sql`, text.replace("CREATE", "CREATE  "));
+      await expect(migrate(db.sql, dir)).rejects.toThrow(/changed after it was applied/);
+    } finally {
+      await Bun.$`rm -rf ${dir}`;
+    }
+  });
+
+  test("a database holding whole-file hashes (the older checksums) has them replaced", async () => {
+    const files = await listMigrations();
+    const wholeFile = async (file: string) =>
+      createHash("sha256")
+        .update(await Bun.file(file).text())
+        .digest("hex");
+    // 0001 as it was before its comments were reworded; the rest as they are now.
+    const older = "d25419e801c64a8315fe3cc1e665f462e20462e27f7c2fb61fd1c9281ecac152";
+    for (const m of files)
+      await db.sql`UPDATE schema_migrations SET checksum = ${m.version === "0001" ? older : await wholeFile(m.file)}
+                   WHERE version = ${m.version}`;
+    expect(await migrate(db.sql)).toEqual([]);
+    const rows = await db.sql<
+      { checksum: string }[]
+    >`SELECT checksum FROM schema_migrations ORDER BY version`;
+    const expected = await Promise.all(files.map(async (m) => checksumOf(await Bun.file(m.file).text())));
+    expect(rows.map((r) => r.checksum)).toEqual(expected);
   });
 });
 

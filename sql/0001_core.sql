@@ -1,6 +1,7 @@
 -- The core schema: write model, read model and the mechanisms around them.
 -- Large tables are hash-partitioned on their distribution column and every primary key includes
--- it, so a later move to Citus or to several hosts changes configuration, not code (DESIGN §3).
+-- it, so a later move to Citus or to several hosts changes configuration, not code
+-- (docs/architecture.md §3).
 
 -- Ids: 41 bits of milliseconds since 2025-01-01 | 12 bits logical shard | 10 bits sequence.
 -- core/ids.ts implements the same layout; its tests check that both agree.

@@ -1,4 +1,4 @@
--- Sign-in: external identities and refresh tokens (issue 3).
+-- Sign-in: external identities and refresh tokens.
 
 -- One row per (provider, subject): the same person signing in again finds the same user.
 CREATE TABLE user_identities (

@@ -1,5 +1,5 @@
--- Direct uploads handed out by POST /uploads and neither attached nor swept yet (issue 11): the
--- per-user quota of pending uploads counts these rows. Attaching deletes its row in the same
+-- Direct uploads handed out by POST /uploads and neither attached nor swept yet: the per-user
+-- quota of pending uploads counts these rows. Attaching deletes its row in the same
 -- transaction; the projector's maintenance deletes rows past the uploads' day.
 CREATE TABLE pending_uploads (
   key        text PRIMARY KEY,

@@ -1,4 +1,4 @@
--- The follows of readers fan-out writes for (issue 13). Fan-out used to walk every follower of
+-- The follows of readers fan-out writes for. Fan-out used to walk every follower of
 -- an author and probe feed_readers for each, to write rows for the active tenth: nine probes in
 -- ten were for nothing. This table holds only the follows whose follower is not away, keyed for
 -- fan-out, so a batch reads just the rows it inserts.
