@@ -190,44 +190,23 @@ export function plateauVerdicts(samples: readonly Sample[]): Verdict[] {
   const b = settled.slice(mid);
   const peak = (xs: readonly Sample[], k: Metric) => Math.max(0, ...xs.map((s) => s[k]));
   const out: Verdict[] = [];
-  const ratio = (k: Metric, label: string, max: number) => {
-    const x = peak(a, k);
-    const y = peak(b, k);
-    out.push({
-      metric: label,
-      firstHalf: x,
-      secondHalf: y,
-      rule: `≤ ${max}× the earlier peak`,
-      ok: y <= x * max,
-    });
+  const compare = (k: Metric, label: string, rule: string, ok: (x: number, y: number) => boolean) => {
+    const [x, y] = [peak(a, k), peak(b, k)];
+    out.push({ metric: label, firstHalf: x, secondHalf: y, rule, ok: ok(x, y) });
   };
+  const ratio = (k: Metric, label: string, max: number) =>
+    compare(k, label, `≤ ${max}× the earlier peak`, (x, y) => y <= x * max);
   ratio("apiMiB", "api RSS (MiB)", 1.2);
   ratio("projectorMiB", "projector RSS (MiB)", 1.2);
   ratio("redisRssMiB", "Redis RSS (MiB)", 1.2);
   ratio("postgresMiB", "PostgreSQL private memory (MiB)", 1.2);
   ratio("redisUsedMiB", "Redis used_memory (MiB)", 1.2);
-  const conns = [peak(a, "pgConnections"), peak(b, "pgConnections")] as const;
-  out.push({
-    metric: "PostgreSQL client connections",
-    firstHalf: conns[0],
-    secondHalf: conns[1],
-    rule: "≤ the earlier peak + 2",
-    ok: conns[1] <= conns[0] + 2,
-  });
+  compare("pgConnections", "PostgreSQL client connections", "≤ the earlier peak + 2", (x, y) => y <= x + 2);
   for (const [k, label, floor] of [
     ["pel", "pending entries (PEL)", 100],
     ["backlog", "backlog (undelivered + fan-out jobs)", 100],
-  ] as const) {
-    const x = peak(a, k);
-    const y = peak(b, k);
-    out.push({
-      metric: label,
-      firstHalf: x,
-      secondHalf: y,
-      rule: `≤ max(1.5× the earlier peak, ${floor})`,
-      ok: y <= Math.max(1.5 * x, floor),
-    });
-  }
+  ] as const)
+    compare(k, label, `≤ max(1.5× the earlier peak, ${floor})`, (x, y) => y <= Math.max(1.5 * x, floor));
   return out;
 }
 
