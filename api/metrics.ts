@@ -1,8 +1,8 @@
 import { Counter, Histogram, Registry } from "prom-client";
 import { collectProcessMetrics } from "../core/process-metrics.ts";
 
-// Metric names and labels are fixed by docs/architecture.md §7. Labels stay low-cardinality: the route is
-// the template ("/posts/:id"), never the raw path.
+// Metric names and labels are fixed by docs/architecture.md §7. Labels stay low-cardinality: the
+// route is the template ("/posts/:id"), never the raw path.
 
 export interface ApiMetrics {
   registry: Registry;

@@ -4,6 +4,12 @@ import { parseId } from "../core/ids.ts";
 
 // Wire schemas shared by the routes; the OpenAPI document is generated from them.
 
+/** Elysia's `set`, as an operation that answers a status or headers of its own takes it. */
+export interface ResponseSet {
+  status?: number | string;
+  headers: Record<string, string | number>;
+}
+
 export const Id = t.String({
   pattern: "^[1-9][0-9]{0,18}$",
   description: "64-bit id as a decimal string",

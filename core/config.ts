@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { configRefusals } from "./production-guards.ts";
 
-// The one place that reads the environment (docs/architecture.md §8). Everything else receives a Config.
+// The one place that reads the environment (docs/architecture.md §8). Everything else receives
+// a Config.
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -309,7 +310,7 @@ export function processEnv(): Record<string, string | undefined> {
 
 /** Reads process.env once; the entry points call this and pass the result down. */
 export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return parseConfig({ ...process.env, ...overrides });
+  return parseConfig({ ...processEnv(), ...overrides });
 }
 
 /** Every variable the services read: compose and .env.example may name no other. */

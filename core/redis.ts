@@ -123,7 +123,7 @@ export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<b
 
 // CRC16/XMODEM, the checksum Redis Cluster hashes keys with (cluster spec, "Keys distribution
 // model"); checked against the server's CLUSTER KEYSLOT in the cluster test. Not the
-// cluster-key-slot package (ioredis' own): it hashes "bar" for "foo{}{bar}", where the server
+// cluster-key-slot package (ioredis' own): it hashes "{bar" for "foo{}{bar}", where the server
 // hashes the whole key (an empty first tag means no tag), and the cluster test caught it.
 const CRC16 = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {

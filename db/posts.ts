@@ -1,3 +1,4 @@
+import type { CursorPosition } from "../core/cursor.ts";
 import type { FeedEvent, NewEvent } from "../core/events.ts";
 import { shardOf } from "../core/ids.ts";
 import type { AnySql } from "./client.ts";
@@ -74,7 +75,7 @@ export async function findPostAuthor(sql: AnySql, postId: string): Promise<strin
 export async function authorPostIds(
   sql: AnySql,
   authorId: string,
-  after: { at: number; id: string } | null,
+  after: CursorPosition | null,
   limit: number,
 ): Promise<string[]> {
   const shard = shardOf(authorId);
@@ -94,7 +95,7 @@ export async function authorPostIds(
 export async function authorPostIdsNewer(
   sql: AnySql,
   authorId: string,
-  after: { at: number; id: string },
+  after: CursorPosition,
   limit: number,
 ): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`

@@ -81,7 +81,6 @@ export function testChildEnv(
 }
 
 /** A user or post, or its id. */
-/** A user or post, or its id. */
 type Ref = string | { id: string };
 const idOf = (r: Ref) => (typeof r === "string" ? r : r.id);
 

@@ -4,8 +4,8 @@ import { type RedisClient, type RedisCommand, runCommands } from "../core/redis.
 import { keys } from "../core/redis-keys.ts";
 import { GROUPS } from "../core/streams.ts";
 
-// Projector metrics, names fixed by docs/architecture.md §7. Backlog gauges are read from Redis on scrape
-// (XINFO GROUPS per partition stream, XLEN of the DLQ): a handful of O(1) calls.
+// Projector metrics, names fixed by docs/architecture.md §7. Backlog gauges are read from Redis
+// on scrape (XINFO GROUPS per partition stream, XLEN of the DLQ): a handful of O(1) calls.
 
 export interface ProjectorMetrics {
   registry: Registry;

@@ -7,6 +7,7 @@ import {
 import { AppError } from "../../core/errors.ts";
 import { keys } from "../../core/redis-keys.ts";
 import type { Deps } from "../deps.ts";
+import type { ResponseSet } from "../schemas.ts";
 import { LOGIN_COOKIE, openLoginState } from "./login-state.ts";
 import type { Provider } from "./providers.ts";
 import type { CookieJar } from "./refresh-cookie.ts";
@@ -24,7 +25,7 @@ export async function callback(
   provider: Provider,
   query: { code?: string; state?: string; error?: string; error_description?: string },
   cookie: CookieJar,
-  set: { status?: number | string; headers: Record<string, string | number> },
+  set: ResponseSet,
 ) {
   const jar = cookie[LOGIN_COOKIE]!;
   const sealed = typeof jar.value === "string" && jar.value ? jar.value : undefined;

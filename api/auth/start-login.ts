@@ -1,6 +1,7 @@
 import { generateCodeVerifier, generateState } from "arctic";
 import type { Deps } from "../deps.ts";
 import { httpsOf } from "../plugins/security.ts";
+import type { ResponseSet } from "../schemas.ts";
 import { LOGIN_COOKIE, sealLoginState } from "./login-state.ts";
 import type { Provider } from "./providers.ts";
 import type { CookieJar } from "./refresh-cookie.ts";
@@ -16,7 +17,7 @@ export async function startLogin(
   provider: Provider,
   query: { login_hint?: string; return_to?: string },
   cookie: CookieJar,
-  set: { status?: number | string; headers: Record<string, string | number> },
+  set: ResponseSet,
 ): Promise<null> {
   const returnTo = query.return_to === undefined ? undefined : checkReturnTo(deps, query.return_to);
   const login = {

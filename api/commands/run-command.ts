@@ -17,6 +17,7 @@ import {
 } from "../../db/idempotency.ts";
 import { insertOutbox, markPublished, type OutboxRow } from "../../db/outbox.ts";
 import type { Deps } from "../deps.ts";
+import type { ResponseSet } from "../schemas.ts";
 import { fingerprint } from "./fingerprint.ts";
 
 // The write path of every command: one transaction that reserves the idempotency key, writes
@@ -215,20 +216,14 @@ function replayOf<B>(stored: StoredResponse): CommandOutcome<B> {
 }
 
 /** Writes a command's outcome to the response: its status, and the replay marker. */
-export function answer<B>(
-  out: CommandOutcome<B>,
-  set: { status?: number | string; headers: Record<string, string | number> },
-): B {
+export function answer<B>(out: CommandOutcome<B>, set: ResponseSet): B {
   set.status = out.status;
   if (out.replayed) set.headers["idempotent-replayed"] = "true";
   return out.body;
 }
 
 /** The same for a 204: the outcome's body is kept for replays, but a 204 carries none. */
-export function answerNoContent(
-  out: CommandOutcome<unknown>,
-  set: { status?: number | string; headers: Record<string, string | number> },
-): null {
+export function answerNoContent(out: CommandOutcome<unknown>, set: ResponseSet): null {
   answer(out, set);
   set.status = 204;
   return null;

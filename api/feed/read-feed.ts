@@ -3,6 +3,7 @@ import type { Deps } from "../deps.ts";
 import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import type { Viewer } from "../plugins/auth.ts";
+import type { ResponseSet } from "../schemas.ts";
 import { newerFromTop, oneDirection, pageCursors } from "./newer.ts";
 import { feedSkeleton } from "./skeleton.ts";
 
@@ -16,7 +17,7 @@ export async function readFeed(
   viewer: Viewer,
   query: { limit?: number; cursor?: string; after?: string },
   request: Request,
-  set: { headers: Record<string, string | number> },
+  set: ResponseSet,
 ): Promise<Response> {
   oneDirection(query);
   const limit = query.limit ?? 20;

@@ -2,8 +2,8 @@ import type { CachedPost, CachedUser } from "../../core/cache.ts";
 import { timestampOf } from "../../core/ids.ts";
 import type { Deps } from "../deps.ts";
 
-// Presentation: the wire shapes of docs/architecture.md §6. Media URLs are presigned GETs that expire, reused
-// by a process for a third of their lifetime (signedUrls), never stored elsewhere.
+// Presentation: the wire shapes of docs/architecture.md §6. Media URLs are presigned GETs that
+// expire, reused by a process for a third of their lifetime (signedUrls), never stored elsewhere.
 
 export interface WireUser {
   id: string;

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import type { ResponseSet } from "../schemas.ts";
 import type { HydratedPost } from "./hydrate-posts.ts";
 import { liveMemory } from "./memory.ts";
 import { postMediaKeys, presentPost, signedUrls, userMediaKeys } from "./present.ts";
@@ -52,7 +53,7 @@ export async function renderPosts(deps: Deps, posts: readonly HydratedPost[]): P
   return posts.map((h, i) => `${prefixes[i]}"like_count":${h.likeCount},"liked_by_me":${h.likedByMe}}`);
 }
 
-/** A page of rendered posts: `{"items":[…],"next_cursor":…}`. */
+/** A page of rendered posts: `{"items":[…],"next_cursor":…,"prev_cursor":…,"has_newer":…}`. */
 export function renderPage(
   items: readonly string[],
   nextCursor: string | null,
@@ -69,11 +70,7 @@ export function renderPage(
  * plugins have set so far are taken into the Response and `set` is left empty: otherwise Elysia
  * builds a second Response to merge them in (4% of a cached read's CPU).
  */
-export function jsonWithEtag(
-  request: Request,
-  set: { headers: Record<string, string | number> },
-  body: string,
-): Response {
+export function jsonWithEtag(request: Request, set: ResponseSet, body: string): Response {
   const etag = `"${Bun.hash.xxHash3(body).toString(36)}"`;
   const headers = set.headers as Record<string, string>;
   set.headers = {};

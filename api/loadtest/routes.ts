@@ -5,8 +5,8 @@ import { checkSecret, issueTokens } from "./issue-tokens.ts";
 
 // The load-test signer: access tokens for users the seeder flagged (users.seeded), so k6 and
 // perf/load.ts can act as thousands of users without signing each one in through SSO. createApp
-// registers it only when LOAD_TEST_SECRET is set (production refuses it); whoever holds the secret can act as any seeded
-// user, so a real deployment never sets it.
+// registers it only when LOAD_TEST_SECRET is set (production refuses it); whoever holds the
+// secret can act as any seeded user, so a real deployment never sets it.
 
 const MAX_TOKENS = 1000;
 

@@ -5,7 +5,7 @@ import { AppError } from "../../core/errors.ts";
 import { IMAGE_TYPES, type ImageType, mediaKeys, SNIFF_BYTES, sniffImage } from "../../core/media.ts";
 import type { Storage } from "../../core/storage.ts";
 import { decodeGate } from "./decode-gate.ts";
-import { storageOf } from "./store-image.ts";
+import { type ImageToStore, storageOf } from "./store-image.ts";
 
 // Every upload is checked here, whatever the client or the storage claims: size, type by magic
 // bytes, and one bounded decode (pixel limit first, then errors and truncation fail it). A file
@@ -124,7 +124,7 @@ export async function resolveImage(
   userId: string,
   body: { file?: File; upload_key?: string },
   fileField = "file",
-): Promise<CheckedImage & { uploadKey: string | null }> {
+): Promise<ImageToStore> {
   if (body.file && body.upload_key) {
     throw new AppError(
       "validation_failed",

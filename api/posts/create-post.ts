@@ -188,7 +188,10 @@ async function createTextPost(deps: Deps, viewer: Viewer, text: string, idem: Id
   return answerCreated(deps, viewer, out, out.replayed ? null : { ...draft, id: out.body.id });
 }
 
-/** The body and its zero count in Redis, as a read would leave them: its followers' first pages find it there. */
+/**
+ * The body and its zero count in Redis, as a read would leave them: its followers' first pages
+ * find it there.
+ */
 async function cacheNewPost(deps: Deps, post: CachedPost): Promise<void> {
   const ttl = deps.config.CACHE_TTL_SECONDS;
   await Promise.all([

@@ -6,6 +6,7 @@ import type { Deps } from "../deps.ts";
 import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import type { Viewer } from "../plugins/auth.ts";
+import type { ResponseSet } from "../schemas.ts";
 
 // Popular posts: the most liked posts created within POPULAR_WINDOW_HOURS. The projector keeps
 // the sorted set current on like events; a miss rebuilds it from post_stats. A cached set always
@@ -19,7 +20,7 @@ export async function readPopular(
   viewer: Viewer,
   limit: number,
   request: Request,
-  set: { headers: Record<string, string | number> },
+  set: ResponseSet,
 ): Promise<Response> {
   const items = await hydrateRendered(deps, viewer.id, await popularIds(deps, limit));
   return jsonWithEtag(request, set, renderPage(items, null));

@@ -1,6 +1,5 @@
-import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import { decodeCursor } from "../../core/cursor.ts";
 import { AppError } from "../../core/errors.ts";
-import { timestampOf } from "../../core/ids.ts";
 import { authorPostIds, authorPostIdsNewer } from "../../db/posts.ts";
 import { userExists } from "../../db/users.ts";
 import type { Deps } from "../deps.ts";
@@ -8,7 +7,7 @@ import { oneDirection, pageCursors } from "../feed/newer.ts";
 import { hydrateRendered } from "../hydrate/hydrate-posts.ts";
 import { jsonWithEtag, renderPage } from "../hydrate/render.ts";
 import type { Viewer } from "../plugins/auth.ts";
-import { checkId } from "../schemas.ts";
+import { checkId, type ResponseSet } from "../schemas.ts";
 
 /**
  * GET /users/{id}/posts: the author's posts, newest first; older ones with `cursor`, newer ones
@@ -20,7 +19,7 @@ export async function listUserPosts(
   rawId: string,
   query: { limit?: number; cursor?: string; after?: string },
   request: Request,
-  set: { headers: Record<string, string | number> },
+  set: ResponseSet,
 ): Promise<Response> {
   const id = checkId(rawId, "id");
   const limit = query.limit ?? 20;
@@ -43,8 +42,6 @@ export async function listUserPosts(
   const ids = await authorPostIds(deps.sql, id, after, limit + 1);
   const page = ids.slice(0, limit);
   const items = await hydrateRendered(deps, viewer.id, page);
-  const last = page[page.length - 1];
-  const next =
-    ids.length > limit && last ? encodeCursor("user_posts", { at: timestampOf(last), id: last }) : null;
-  return jsonWithEtag(request, set, renderPage(items, next, pageCursors("user_posts", page, false).prev));
+  const { next, prev } = pageCursors("user_posts", page, ids.length > limit);
+  return jsonWithEtag(request, set, renderPage(items, next, prev));
 }

@@ -23,7 +23,8 @@ import { rng } from "../lib/prng.ts";
 // - every projector handled events (the partitions really were shared);
 // - on a cluster: keys live on every master, and our slot function agrees with the server.
 // Phases drain in between, so the checks never race the projector (and never hit the known
-// fan-out/unfollow race of the at-least-once model (docs/architecture.md §4), which has nothing to do with Redis).
+// fan-out/unfollow race of the at-least-once model (docs/architecture.md §4), which has nothing
+// to do with Redis).
 
 export interface ScenarioOptions {
   apiA: string;

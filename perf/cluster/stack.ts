@@ -47,7 +47,8 @@ export class Stack {
     for (const port of ports) {
       const dir = join(this.dir, `redis-${port}`);
       mkdirSync(dir, { recursive: true });
-      // Streams' Redis as docs/architecture.md §4 runs it: appendonly, noeviction (AOF fsync once a second).
+      // Streams' Redis as docs/architecture.md §4 runs it: appendonly, noeviction (AOF fsync once
+      // a second).
       this.spawn(`redis-${port}`, [
         "redis-server",
         "--port",

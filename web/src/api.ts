@@ -27,14 +27,11 @@ function begin(pair: { access_token: string; user: User }): void {
 
 /** A new access token from the refresh cookie; false when there is no session to renew. */
 export function refresh(): Promise<boolean> {
-  refreshing ??= fetch("/auth/refresh", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ refresh: "cookie" }),
-  })
-    .then(async (res) => {
-      if (!res.ok) return false;
-      begin(await res.json());
+  refreshing ??= api
+    .POST("/auth/refresh", { body: { refresh: "cookie" } })
+    .then(({ data }) => {
+      if (!data) return false;
+      begin(data);
       return true;
     })
     .finally(() => {
